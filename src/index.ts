@@ -1,0 +1,9 @@
+/**
+ * weather-sdk: the browser-first client for `weather.WeatherService`.
+ * This entry never imports Node modules; the reference server lives in
+ * `weather-sdk/server`.
+ * @packageDocumentation
+ */
+export * from "./gen/weather_pb.js";
+export { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "./codec/resume.js";
+export { type Clock, systemClock } from "./clock.js";

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `npm run server`: the reference server on PORT (default 8080) until SIGTERM or SIGINT.
+import { createWeatherServer } from "./create-weather-server.js";
+
+const port = Number(process.env["PORT"] ?? 8080);
+const host = process.env["HOST"] ?? "127.0.0.1";
+const server = createWeatherServer();
+const { url } = await server.listen(port, host);
+console.log(`weather-sdk reference server listening on ${url}`);
+console.log(`  Connect, gRPC, gRPC-Web: POST ${url}/weather.WeatherService/{Method} (HTTP/1.1 and h2c)`);
+console.log(`  health:                  GET  ${url}/healthz`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: ending open streams with Unavailable and shutting down`);
+  server.close().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGINT", () => stop("SIGINT"));

@@ -1,0 +1,45 @@
+import { cors as connectCors } from "@connectrpc/connect";
+import { type NodeRequest, type NodeResponse, sendResponse, sendText } from "./node-http.js";
+import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../codec/resume.js";
+
+/**
+ * Which browser origins may call the server: `"*"` allows any origin (the
+ * development default), a list allows exactly those origins
+ * (`"https://app.example.com"`, scheme and port included).
+ */
+export type AllowedOrigins = "*" | readonly string[];
+
+const allowMethods = [...connectCors.allowedMethods].join(", ");
+const allowHeaders = [...connectCors.allowedHeaders, RESUME_AFTER_HEADER, "Last-Event-ID", "Authorization"].join(", ");
+const exposeHeaders = [...connectCors.exposedHeaders, RESUME_STATUS_HEADER].join(", ");
+
+/** True when a request from `origin` (absent for non-browser clients) may proceed. */
+export function isOriginAllowed(allowed: AllowedOrigins, origin: string | undefined): boolean {
+  return origin === undefined || allowed === "*" || allowed.includes(origin);
+}
+
+/**
+ * Adds CORS headers for an allowed origin and answers preflight requests.
+ * Returns true when the request was fully answered here.
+ */
+export function applyCors(allowed: AllowedOrigins, req: NodeRequest, res: NodeResponse): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined && isOriginAllowed(allowed, origin)) {
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Vary", "Origin");
+    res.setHeader("Access-Control-Expose-Headers", exposeHeaders);
+  }
+  if (req.method !== "OPTIONS" || req.headers["access-control-request-method"] === undefined) {
+    return false;
+  }
+  if (origin === undefined || !isOriginAllowed(allowed, origin)) {
+    sendText(res, 403, `origin ${origin ?? "(none)"} is not allowed by this server's allowedOrigins\n`);
+    return true;
+  }
+  sendResponse(res, 204, {
+    "Access-Control-Allow-Methods": allowMethods,
+    "Access-Control-Allow-Headers": allowHeaders,
+    "Access-Control-Max-Age": "7200",
+  });
+  return true;
+}

@@ -1,0 +1,160 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type * as net from "node:net";
+import { type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { type Clock, sleep, systemClock } from "../clock.js";
+import { WeatherService } from "../gen/weather_pb.js";
+import type { AllowedOrigins } from "./cors.js";
+import { createHttpHandler, type RouteHandler } from "./http-handler.js";
+import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
+import { createProtocolSniffingListener } from "./protocol-sniffing-listener.js";
+import { createWeatherServiceImpl } from "./weather-service.js";
+
+/** Options of {@link createWeatherServer}; every one has a default. */
+export interface WeatherServerOptions {
+  /** A reading per city every `tickMs`, aligned to the wall clock. Default 1000. */
+  tickMs?: number;
+  /** How far back a resume request is replayed. Default 600000 (10 minutes). */
+  historyWindowMs?: number;
+  /** Most readings one `ReportBatch` call may carry (more is `ResourceExhausted`). Default 10000. */
+  maxReportBatch?: number;
+  /**
+   * Browser origins allowed by CORS (and, for the WebSocket tunnel, on upgrade).
+   * Default `"*"`: any origin, which suits development; list your app's
+   * origins in production.
+   */
+  allowedOrigins?: AllowedOrigins;
+  /** Server interceptors, applied identically on every transport. */
+  interceptors?: Interceptor[];
+  /** How long `close()` lets streams finish before it cuts connections. Default 5000. */
+  shutdownGraceMs?: number;
+  /** Time source for ticks; inject a fake one in tests. Default the system clock. */
+  clock?: Clock;
+  /** Called with unexpected handler failures. Default `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** A running (or ready to run) reference server. */
+export interface WeatherServer {
+  /** Starts listening; port 0 picks a free port. Resolves with the bound port and base URL. */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Base URL such as `http://127.0.0.1:8080`; throws before `listen` resolved. */
+  readonly url: string;
+  /** The router's universal handlers: every transport dispatches into these. */
+  readonly handlers: readonly UniversalHandler[];
+  /**
+   * Graceful shutdown: stops accepting connections, ends open streams with
+   * `Unavailable` (clients resume elsewhere), waits up to `shutdownGraceMs`
+   * for responses to finish, then closes every connection.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the reference server for `weather.WeatherService`: Connect, gRPC and
+ * gRPC-Web over HTTP/1.1 and h2c on one port, from one service implementation.
+ */
+export function createWeatherServer(options: WeatherServerOptions = {}): WeatherServer {
+  const tickMs = positive("tickMs", options.tickMs ?? 1000);
+  const historyWindowMs = positive("historyWindowMs", options.historyWindowMs ?? 600_000);
+  const maxReportBatch = positive("maxReportBatch", options.maxReportBatch ?? 10_000);
+  const shutdownGraceMs = options.shutdownGraceMs ?? 5000;
+  const clock = options.clock ?? systemClock;
+  const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk server:", e));
+  const shutdown = new AbortController();
+
+  const router: ConnectRouter = createConnectRouter({
+    interceptors: options.interceptors,
+    acceptCompression: [compressionGzip, compressionBrotli],
+  });
+  router.service(
+    WeatherService,
+    createWeatherServiceImpl({ tickMs, historyWindowMs, maxReportBatch, clock, shutdownSignal: shutdown.signal }),
+  );
+
+  const health: RouteHandler = (_req, res, pathname) => {
+    if (pathname !== "/healthz") return false;
+    sendText(res, shutdown.signal.aborted ? 503 : 200, shutdown.signal.aborted ? "shutting down\n" : "ok\n");
+    return true;
+  };
+  const handleHttp = createHttpHandler({
+    handlers: router.handlers,
+    allowedOrigins: options.allowedOrigins ?? "*",
+    routes: [health],
+    onError,
+  });
+
+  let activeRequests = 0;
+  let drained: (() => void) | undefined;
+  const listener = (req: NodeRequest, res: NodeResponse) => {
+    activeRequests++;
+    res.once("close", () => {
+      activeRequests--;
+      if (activeRequests === 0) drained?.();
+    });
+    handleHttp(req, res);
+  };
+  const h1 = http.createServer(listener);
+  const h2 = http2.createServer(listener);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  const tcp = createProtocolSniffingListener(h1, h2);
+  const sockets = new Set<net.Socket>();
+  tcp.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  let url: string | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    handlers: router.handlers,
+    get url() {
+      if (url === undefined) throw new Error("the server is not listening yet: await listen() first");
+      return url;
+    },
+    listen(port = 0, host = "127.0.0.1") {
+      return new Promise((resolve, reject) => {
+        tcp.once("error", reject);
+        tcp.listen(port, host, () => {
+          tcp.off("error", reject);
+          const address = tcp.address() as net.AddressInfo;
+          const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+          url = `http://${shownHost}:${address.port}`;
+          resolve({ port: address.port, url });
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+        for (const session of sessions) session.close();
+        if (activeRequests > 0) {
+          const grace = new AbortController();
+          await Promise.race([
+            new Promise<void>((resolve) => (drained = resolve)),
+            sleep(clock, shutdownGraceMs, grace.signal).catch(() => undefined),
+          ]);
+          grace.abort();
+        }
+        for (const socket of sockets) socket.destroy();
+        if (tcp.listening) await tcpClosed;
+      })();
+      return closing;
+    },
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds or items, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,32 @@
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
+import * as net from "node:net";
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/**
+ * A TCP server that serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge
+ * (h2c) on one port: it reads the first bytes of each connection, looks for
+ * the HTTP/2 connection preface, puts the bytes back and hands the socket to
+ * the matching Node server.
+ */
+export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2Server): net.Server {
+  return net.createServer((socket) => {
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, H2_PREFACE.length);
+      const looksLikeH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (looksLikeH2 && head.length < H2_PREFACE.length) return; // wait for the whole preface
+      socket.off("data", onData);
+      socket.pause();
+      socket.unshift(head);
+      (looksLikeH2 ? h2 : h1).emit("connection", socket);
+      // The HTTP/1 parser reads the unshifted bytes once the socket flows again;
+      // the HTTP/2 session drains the socket's buffer itself when it attaches.
+      if (!looksLikeH2) process.nextTick(() => socket.resume());
+    };
+    socket.on("data", onData);
+    socket.on("error", () => socket.destroy());
+  });
+}

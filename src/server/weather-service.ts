@@ -1,0 +1,179 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { type Clock, sleep } from "../clock.js";
+import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "../codec/resume.js";
+import {
+  type GetWeatherRequest,
+  type WeatherResponse,
+  WeatherResponseSchema,
+  type WeatherService,
+} from "../gen/weather_pb.js";
+import { CITIES, type City } from "../simulation/cities.js";
+import { readingAt, tickAt } from "../simulation/weather-model.js";
+import { createAsyncQueue } from "./async-queue.js";
+
+/** What the service implementation needs from the server around it. */
+export interface WeatherServiceConfig {
+  /** A reading per city every `tickMs`, aligned to the clock. */
+  readonly tickMs: number;
+  /** How far back a resume request is replayed. */
+  readonly historyWindowMs: number;
+  /** Most readings one `ReportBatch` call may send. */
+  readonly maxReportBatch: number;
+  readonly clock: Clock;
+  /** Aborted when the server shuts down: open streams end with `Unavailable`. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+/**
+ * The one implementation of `weather.WeatherService` that every transport
+ * (Connect, gRPC, gRPC-Web, the WebSocket tunnel, SSE) dispatches into.
+ */
+export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceImpl<typeof WeatherService> {
+  const { tickMs, clock } = config;
+  const historyTicks = Math.floor(config.historyWindowMs / tickMs);
+
+  /** Waits until tick `tick` has started; rejects when the call or the server ends. */
+  async function untilTick(tick: number, signal: AbortSignal): Promise<void> {
+    while (tickAt(clock.now(), tickMs) < tick) {
+      await sleep(clock, tick * tickMs - clock.now(), signal);
+    }
+  }
+
+  function callSignal(ctx: HandlerContext): AbortSignal {
+    return AbortSignal.any([ctx.signal, config.shutdownSignal]);
+  }
+
+  return {
+    getWeather(req) {
+      const city = requireCity(req.cityCode);
+      return readingAt(city, tickAt(clock.now(), tickMs), tickMs, req.extended);
+    },
+
+    async *subscribeWeather(req, ctx) {
+      const city = requireCity(req.cityCode);
+      const signal = callSignal(ctx);
+      const nowTick = tickAt(clock.now(), tickMs);
+      let next = nowTick;
+      const resumeAfter = ctx.requestHeader.get(RESUME_AFTER_HEADER);
+      if (resumeAfter !== null) {
+        const cursor = parseCursor(resumeAfter);
+        if (cursor === undefined) {
+          throw new ConnectError(
+            `${RESUME_AFTER_HEADER} must be a reading timestamp in Unix epoch milliseconds, got "${resumeAfter}"`,
+            Code.InvalidArgument,
+          );
+        }
+        const firstAfter = Number(cursor / BigInt(tickMs)) + 1;
+        if (firstAfter > nowTick + historyTicks) {
+          throw new ConnectError(
+            `${RESUME_AFTER_HEADER} ${resumeAfter} lies in the future; send the timestamp of the last reading received`,
+            Code.InvalidArgument,
+          );
+        }
+        const oldest = nowTick - historyTicks;
+        const status: ResumeStatus = firstAfter < oldest ? "gap" : "recovered";
+        next = Math.max(firstAfter, oldest);
+        ctx.responseHeader.set(RESUME_STATUS_HEADER, status);
+      }
+      try {
+        for (;;) {
+          await untilTick(next, signal);
+          const current = tickAt(clock.now(), tickMs);
+          for (; next <= current; next++) {
+            yield readingAt(city, next, tickMs, req.extended);
+          }
+        }
+      } catch (e) {
+        throw endReason(e, config.shutdownSignal);
+      }
+    },
+
+    async reportBatch(readings) {
+      let count = 0;
+      let sumTemperature = 0;
+      let sumHumidity = 0;
+      let latest = 0n;
+      for await (const r of readings) {
+        count++;
+        if (count > config.maxReportBatch) {
+          throw new ConnectError(
+            `a batch may hold at most ${config.maxReportBatch} readings; split it into several ReportBatch calls`,
+            Code.ResourceExhausted,
+          );
+        }
+        if (!Number.isFinite(r.temperature) || !Number.isFinite(r.humidity)) {
+          throw new ConnectError(
+            `reading ${count} has a temperature or humidity that is not a finite number`,
+            Code.InvalidArgument,
+          );
+        }
+        sumTemperature += r.temperature;
+        sumHumidity += r.humidity;
+        if (r.timestamp > latest) latest = r.timestamp;
+      }
+      if (count === 0) {
+        throw new ConnectError("ReportBatch needs at least one reading", Code.InvalidArgument);
+      }
+      return create(WeatherResponseSchema, {
+        temperature: sumTemperature / count,
+        humidity: sumHumidity / count,
+        description: `${count} reading${count === 1 ? "" : "s"}`,
+        timestamp: latest,
+      });
+    },
+
+    weatherChat(requests, ctx) {
+      return chat(requests, callSignal(ctx));
+    },
+  };
+
+  /**
+   * Answers each request with its city's current reading, and on every tick
+   * sends the reading of each city asked so far. Ends cleanly when the client
+   * half-closes, after whatever was already queued.
+   */
+  function chat(requests: AsyncIterable<GetWeatherRequest>, callSignal: AbortSignal): AsyncIterable<WeatherResponse> {
+    const stop = new AbortController();
+    const signal = AbortSignal.any([callSignal, stop.signal]);
+    const out = createAsyncQueue<WeatherResponse>(() => stop.abort());
+    const cities: City[] = [];
+    void (async () => {
+      for await (const req of requests) {
+        const city = requireCity(req.cityCode);
+        if (!cities.includes(city)) cities.push(city);
+        out.push(readingAt(city, tickAt(clock.now(), tickMs), tickMs, req.extended));
+      }
+      out.close();
+    })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
+    void (async () => {
+      for (let next = tickAt(clock.now(), tickMs) + 1; ; next++) {
+        await untilTick(next, signal);
+        for (const city of cities) out.push(readingAt(city, next, tickMs));
+      }
+    })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
+    return out;
+  }
+}
+
+function requireCity(code: string): City {
+  if (code === "") {
+    throw new ConnectError("city_code is required, e.g. \"NYC\"", Code.InvalidArgument);
+  }
+  const city = CITIES.get(code);
+  if (city === undefined) {
+    throw new ConnectError(
+      `unknown city_code "${code}"; known codes: ${[...CITIES.keys()].join(", ")}`,
+      Code.InvalidArgument,
+    );
+  }
+  return city;
+}
+
+/** Streams cut by a server shutdown end with `Unavailable` so clients resume elsewhere. */
+function endReason(e: unknown, shutdownSignal: AbortSignal): unknown {
+  if (shutdownSignal.aborted) {
+    return new ConnectError("server is shutting down; reconnect to resume", Code.Unavailable);
+  }
+  return e;
+}
