@@ -1,0 +1,49 @@
+import { malformed } from "./errors.js";
+
+/** Connect envelope flag: the payload is compressed (never used inside the tunnel). */
+export const FLAG_COMPRESSED = 0x01;
+/** Connect envelope flag: end of stream (never inside tunnel data frames; `end` frames carry status). */
+export const FLAG_END_STREAM = 0x02;
+/** Bytes of an envelope header: one flag byte and a big-endian uint32 length. */
+export const ENVELOPE_HEADER_BYTES = 5;
+
+/**
+ * Wraps a serialized message in a Connect envelope (flags 0).
+ */
+export function envelope(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + message.length);
+  writeEnvelopeHeader(out, 0, 0, message.length);
+  out.set(message, ENVELOPE_HEADER_BYTES);
+  return out;
+}
+
+export function writeEnvelopeHeader(buf: Uint8Array, pos: number, flags: number, length: number): void {
+  buf[pos] = flags;
+  buf[pos + 1] = length >>> 24;
+  buf[pos + 2] = (length >>> 16) & 0xff;
+  buf[pos + 3] = (length >>> 8) & 0xff;
+  buf[pos + 4] = length & 0xff;
+}
+
+/**
+ * Walks the whole envelopes in `buf[start, end)`, calling `visit` with each
+ * one's flags and payload range (no copy).
+ * @throws TunnelProtocolError when the range does not end on an envelope boundary.
+ */
+export function forEachEnvelope(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  visit: (flags: number, payloadStart: number, payloadEnd: number) => void,
+): void {
+  let pos = start;
+  while (pos < end) {
+    if (pos + ENVELOPE_HEADER_BYTES > end) throw malformed(`truncated envelope header at byte ${pos}`);
+    const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+    const payloadStart = pos + ENVELOPE_HEADER_BYTES;
+    const payloadEnd = payloadStart + length;
+    if (payloadEnd > end) throw malformed(`envelope of ${length} bytes at byte ${pos} runs past its frame`);
+    visit(buf[pos] as number, payloadStart, payloadEnd);
+    pos = payloadEnd;
+  }
+}

@@ -1,0 +1,13 @@
+export { encodeFrameBatch } from "./frame-encoder.js";
+export { decodeFrameBatch, type FrameSink } from "./frame-decoder.js";
+export {
+  type ControlFrame,
+  type DataFrame,
+  DEFAULT_INITIAL_WINDOW,
+  type ErrorDetailField,
+  type Frame,
+  type HeaderList,
+  TUNNEL_SUBPROTOCOL,
+} from "./frames.js";
+export { ENVELOPE_HEADER_BYTES, envelope, FLAG_COMPRESSED, FLAG_END_STREAM, forEachEnvelope, writeEnvelopeHeader } from "./envelope.js";
+export { TunnelProtocolError, type TunnelErrorCode } from "./errors.js";

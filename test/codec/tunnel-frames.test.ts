@@ -1,0 +1,165 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import {
+  type ControlFrame,
+  decodeFrameBatch,
+  encodeFrameBatch,
+  envelope,
+  forEachEnvelope,
+  type Frame,
+  TunnelProtocolError,
+} from "../../src/codec/tunnel/index.js";
+import { FrameBatchSchema } from "../../src/gen/weather/tunnel/v1/tunnel_pb.js";
+import { GetWeatherRequestSchema, WeatherResponseSchema } from "../../src/gen/weather_pb.js";
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+const unhex = (text: string) => new Uint8Array(text.split(/\s+/).filter(Boolean).map((h) => parseInt(h, 16)));
+
+/** Decodes a batch into plain values for comparison. */
+function decodeAll(bytes: Uint8Array): (ControlFrame | { kind: "data"; streamId: number; bytes: string })[] {
+  const out: (ControlFrame | { kind: "data"; streamId: number; bytes: string })[] = [];
+  decodeFrameBatch(bytes, {
+    data: (streamId, buf, start, end) => out.push({ kind: "data", streamId, bytes: hex(buf.subarray(start, end)) }),
+    control: (frame) => out.push(frame),
+  });
+  return out;
+}
+
+// The worked example of PROTOCOL.md: a unary GetWeather on stream 1.
+const request = toBinary(GetWeatherRequestSchema, create(GetWeatherRequestSchema, { cityCode: "NYC" }));
+const response = toBinary(
+  WeatherResponseSchema,
+  create(WeatherResponseSchema, { temperature: 10, humidity: 64, description: "Clear", timestamp: 1_795_588_240_000n }),
+);
+const CLIENT_OPEN_DATA_HALF_CLOSE =
+  "0a 28 08 01 1a 24 0a 22 2f 77 65 61 74 68 65 72 2e 57 65 61 74 68 65 72 53 65 72 76 69 63 65 2f 47 65 74 57 65 61 74 68 65 72" +
+  " 0a 0e 08 01 2a 0a 00 00 00 00 05 0a 03 4e 59 43" +
+  " 0a 04 08 01 32 00";
+const SERVER_HEADERS_DATA_END =
+  "0a 27 08 01 22 23 0a 21 0a 0c 63 6f 6e 74 65 6e 74 2d 74 79 70 65 12 11 61 70 70 6c 69 63 61 74 69 6f 6e 2f 70 72 6f 74 6f" +
+  " 0a 29 08 01 2a 25 00 00 00 00 20 09 00 00 00 00 00 00 24 40 11 00 00 00 00 00 00 50 40 1a 05 43 6c 65 61 72 20 80 e5 98 8b a1 34" +
+  " 0a 04 08 01 3a 00";
+
+describe("tunnel frame codec", () => {
+  it("encodes the client side of a unary call as in PROTOCOL.md", () => {
+    const bytes = encodeFrameBatch([
+      { kind: "open", streamId: 1, path: "/weather.WeatherService/GetWeather", headers: [], initialWindow: 0 },
+      { kind: "data", streamId: 1, chunks: [envelope(request)] },
+      { kind: "halfClose", streamId: 1 },
+    ]);
+    expect(hex(bytes)).toBe(CLIENT_OPEN_DATA_HALF_CLOSE);
+  });
+
+  it("encodes the server side of a unary call as in PROTOCOL.md", () => {
+    const bytes = encodeFrameBatch([
+      { kind: "headers", streamId: 1, headers: [["content-type", "application/proto"]] },
+      { kind: "data", streamId: 1, chunks: [envelope(response)] },
+      { kind: "end", streamId: 1, code: 0, message: "", details: [], trailers: [] },
+    ]);
+    expect(hex(bytes)).toBe(SERVER_HEADERS_DATA_END);
+  });
+
+  it("decodes the vectors back", () => {
+    expect(decodeAll(unhex(CLIENT_OPEN_DATA_HALF_CLOSE))).toEqual([
+      { kind: "open", streamId: 1, path: "/weather.WeatherService/GetWeather", headers: [], initialWindow: 0 },
+      { kind: "data", streamId: 1, bytes: "00 00 00 00 05 0a 03 4e 59 43" },
+      { kind: "halfClose", streamId: 1 },
+    ]);
+    const server = decodeAll(unhex(SERVER_HEADERS_DATA_END));
+    expect(server[0]).toEqual({ kind: "headers", streamId: 1, headers: [["content-type", "application/proto"]] });
+    expect(server[2]).toEqual({ kind: "end", streamId: 1, code: 0, message: "", details: [], trailers: [] });
+  });
+
+  it("encodes small control frames byte for byte", () => {
+    expect(hex(encodeFrameBatch([{ kind: "ping", streamId: 0, payload: 7 }]))).toBe("0a 04 52 02 08 07");
+    expect(hex(encodeFrameBatch([{ kind: "windowUpdate", streamId: 5, bytes: 131_072 }]))).toBe("0a 08 08 05 4a 04 08 80 80 08");
+    expect(hex(encodeFrameBatch([{ kind: "cancel", streamId: 300 }]))).toBe("0a 05 08 ac 02 42 00");
+    expect(
+      hex(encodeFrameBatch([{ kind: "end", streamId: 3, code: 3, message: "bad", details: [], trailers: [["x-a", "1"]] }])),
+    ).toBe("0a 15 08 03 3a 11 08 03 12 03 62 61 64 22 08 0a 03 78 2d 61 12 01 31");
+  });
+
+  const everyKind: Frame[] = [
+    { kind: "hello", streamId: 0, headers: [["authorization", "Bearer t"]] },
+    { kind: "open", streamId: 1, path: "/a.B/C", headers: [["connect-timeout-ms", "500"], ["x-ü", "ö"]], initialWindow: 65_536 },
+    { kind: "headers", streamId: 1, headers: [] },
+    { kind: "data", streamId: 1, chunks: [envelope(request), envelope(new Uint8Array(0))] },
+    { kind: "halfClose", streamId: 1 },
+    {
+      kind: "end",
+      streamId: 1,
+      code: 5,
+      message: "not found",
+      details: [{ type: "google.rpc.ErrorInfo", value: new Uint8Array([1, 2, 3]) }],
+      trailers: [["x-t", "v"]],
+    },
+    { kind: "cancel", streamId: 2 },
+    { kind: "windowUpdate", streamId: 2, bytes: 4_294_967_295 },
+    { kind: "ping", streamId: 0, payload: 2 ** 53 - 1 },
+    { kind: "pong", streamId: 0, payload: 0 },
+    { kind: "goAway", streamId: 0, lastStreamId: 9, message: "shutting down" },
+  ];
+
+  it("round-trips every frame kind", () => {
+    const decoded = decodeAll(encodeFrameBatch(everyKind));
+    expect(decoded).toEqual(
+      everyKind.map((f) => (f.kind === "data" ? { kind: "data", streamId: f.streamId, bytes: concatHex(f.chunks) } : f)),
+    );
+  });
+
+  it("writes exactly what the schema in proto/ describes", () => {
+    const batch = fromBinary(FrameBatchSchema, encodeFrameBatch(everyKind));
+    expect(batch.frames.map((f) => f.kind.case)).toEqual([
+      "hello", "open", "headers", "data", "halfClose", "end", "cancel", "windowUpdate", "ping", "pong", "goAway",
+    ]);
+    const open = batch.frames[1]?.kind;
+    expect(open?.case === "open" && open.value.headers.map((h) => [h.name, h.value])).toEqual([["connect-timeout-ms", "500"], ["x-ü", "ö"]]);
+    const end = batch.frames[5]?.kind;
+    expect(end?.case === "end" && [end.value.code, end.value.message, end.value.details[0]?.type]).toEqual([5, "not found", "google.rpc.ErrorInfo"]);
+    // …and reads what protobuf-es writes from the schema.
+    expect(decodeAll(toBinary(FrameBatchSchema, batch))).toEqual(decodeAll(encodeFrameBatch(everyKind)));
+  });
+
+  it("skips unknown fields and unknown frame kinds", () => {
+    // frame 1: stream 1, unknown field 15 (varint 1), cancel; frame 2: only an unknown kind (field 20).
+    const bytes = unhex("0a 06 08 01 78 01 42 00 0a 03 a2 01 00");
+    expect(decodeAll(bytes)).toEqual([{ kind: "cancel", streamId: 1 }]);
+  });
+
+  it.each([
+    ["a truncated frame", "0a 05 08 01"],
+    ["a varint that never ends", "0a 03 08 ff ff"],
+    ["a kind whose length runs past the frame", "0a 04 08 01 2a 09"],
+    ["an unsupported wire type", "0a 02 0b 00"],
+  ])("rejects %s as malformed_frame", (_what, bytes) => {
+    expect(() => decodeAll(unhex(bytes))).toThrow(TunnelProtocolError);
+    try {
+      decodeAll(unhex(bytes));
+    } catch (e) {
+      expect(e instanceof TunnelProtocolError && e.code).toBe("malformed_frame");
+    }
+  });
+
+  it("walks several envelopes of one data frame as views", () => {
+    const data = encodeFrameBatch([{ kind: "data", streamId: 7, chunks: [envelope(request), envelope(response)] }]);
+    const seen: string[] = [];
+    decodeFrameBatch(data, {
+      data: (_id, buf, start, end) => forEachEnvelope(buf, start, end, (flags, s, e) => {
+        expect(flags).toBe(0);
+        expect(buf.subarray(s, e).buffer).toBe(data.buffer); // a view, not a copy
+        seen.push(hex(buf.subarray(s, e)));
+      }),
+      control: () => expect.fail("no control frames here"),
+    });
+    expect(seen).toEqual([hex(request), hex(response)]);
+  });
+
+  it("rejects data that does not end on an envelope boundary", () => {
+    const bytes = unhex("00 00 00 00 05 0a 03");
+    expect(() => forEachEnvelope(bytes, 0, bytes.length, () => undefined)).toThrow(/runs past its frame/);
+  });
+});
+
+function concatHex(chunks: readonly Uint8Array[]): string {
+  return chunks.map(hex).join(" ");
+}
