@@ -36,7 +36,7 @@ const CLIENT_OPEN_DATA_HALF_CLOSE =
   " 0a 0e 08 01 2a 0a 00 00 00 00 05 0a 03 4e 59 43" +
   " 0a 04 08 01 32 00";
 const SERVER_HEADERS_DATA_END =
-  "0a 27 08 01 22 23 0a 21 0a 0c 63 6f 6e 74 65 6e 74 2d 74 79 70 65 12 11 61 70 70 6c 69 63 61 74 69 6f 6e 2f 70 72 6f 74 6f" +
+  "0a 18 08 01 22 14 0a 12 0a 0c 78 2d 72 65 71 75 65 73 74 2d 69 64 12 02 34 32" +
   " 0a 29 08 01 2a 25 00 00 00 00 20 09 00 00 00 00 00 00 24 40 11 00 00 00 00 00 00 50 40 1a 05 43 6c 65 61 72 20 80 e5 98 8b a1 34" +
   " 0a 04 08 01 3a 00";
 
@@ -52,7 +52,7 @@ describe("tunnel frame codec", () => {
 
   it("encodes the server side of a unary call as in PROTOCOL.md", () => {
     const bytes = encodeFrameBatch([
-      { kind: "headers", streamId: 1, headers: [["content-type", "application/proto"]] },
+      { kind: "headers", streamId: 1, headers: [["x-request-id", "42"]] },
       { kind: "data", streamId: 1, chunks: [envelope(response)] },
       { kind: "end", streamId: 1, code: 0, message: "", details: [], trailers: [] },
     ]);
@@ -66,7 +66,7 @@ describe("tunnel frame codec", () => {
       { kind: "halfClose", streamId: 1 },
     ]);
     const server = decodeAll(unhex(SERVER_HEADERS_DATA_END));
-    expect(server[0]).toEqual({ kind: "headers", streamId: 1, headers: [["content-type", "application/proto"]] });
+    expect(server[0]).toEqual({ kind: "headers", streamId: 1, headers: [["x-request-id", "42"]] });
     expect(server[2]).toEqual({ kind: "end", streamId: 1, code: 0, message: "", details: [], trailers: [] });
   });
 
