@@ -137,19 +137,27 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
     const stop = new AbortController();
     const signal = AbortSignal.any([callSignal, stop.signal]);
     const out = createAsyncQueue<WeatherResponse>(() => stop.abort());
-    const cities: City[] = [];
+    // The last tick sent per city asked so far, in the order they were asked.
+    // A request answered after a tick began but before its timer ran already
+    // carried that tick's reading; the timer must not send it again.
+    const lastTick = new Map<City, number>();
     void (async () => {
       for await (const req of requests) {
         const city = requireCity(req.cityCode);
-        if (!cities.includes(city)) cities.push(city);
-        out.push(readingAt(city, tickAt(clock.now(), tickMs), tickMs, req.extended));
+        const tick = tickAt(clock.now(), tickMs);
+        lastTick.set(city, Math.max(tick, lastTick.get(city) ?? tick));
+        out.push(readingAt(city, tick, tickMs, req.extended));
       }
       out.close();
     })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
     void (async () => {
       for (let next = tickAt(clock.now(), tickMs) + 1; ; next++) {
         await untilTick(next, signal);
-        for (const city of cities) out.push(readingAt(city, next, tickMs));
+        for (const [city, last] of lastTick) {
+          if (last >= next) continue;
+          lastTick.set(city, next);
+          out.push(readingAt(city, next, tickMs));
+        }
       }
     })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
     return out;
