@@ -1,0 +1,4 @@
+export { createWebSocketTransport, type WebSocketTransport } from "./websocket-transport.js";
+export type { WebSocketTransportOptions } from "./options.js";
+export { isTunnelOpenFailure, TunnelOpenError } from "./open-error.js";
+export type { WebSocketConstructor, WebSocketLike } from "./web-socket-like.js";

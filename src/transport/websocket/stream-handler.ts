@@ -1,0 +1,39 @@
+import type { ConnectError } from "@connectrpc/connect";
+
+/**
+ * Receives what the server sends on one tunnel stream. Called synchronously
+ * from the WebSocket's message event: the hot path allocates nothing per
+ * message beyond what the handler itself does.
+ */
+export interface StreamHandler {
+  /** Response headers; at most once, before any message. */
+  onHeaders(headers: Headers): void;
+  /**
+   * One response message: its serialized bytes are `buf[start, end)`. The
+   * buffer is never reused, so a handler may keep a view of it for later.
+   * Return its credit with {@link TunnelStream.consumed} once the message is used.
+   */
+  onMessage(buf: Uint8Array, start: number, end: number): void;
+  /** The stream is over: `error` is undefined on success. Called exactly once, unless the caller cancelled. */
+  onEnd(error: ConnectError | undefined, trailers: Headers): void;
+}
+
+/** The caller's side of one stream on the tunnel. */
+export interface TunnelStream {
+  readonly id: number;
+  /**
+   * Sends one serialized request message. Respect {@link TunnelStream.writable}:
+   * sending while it is false overdraws the stream's credit.
+   */
+  send(message: Uint8Array): void;
+  /** False while the server's credit for this stream is used up; see {@link TunnelStream.whenWritable}. */
+  readonly writable: boolean;
+  /** Resolves when {@link TunnelStream.writable} is true again, or the stream ended. */
+  whenWritable(): Promise<void>;
+  /** No more request messages. */
+  halfClose(): void;
+  /** Abandons the stream: the server stops the call; no further callbacks arrive. */
+  cancel(): void;
+  /** Returns credit for `messageBytes` of one delivered message, so the server may send more. */
+  consumed(messageBytes: number): void;
+}

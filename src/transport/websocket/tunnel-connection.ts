@@ -1,0 +1,372 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  type ControlFrame,
+  decodeFrameBatch,
+  DEFAULT_INITIAL_WINDOW,
+  ENVELOPE_HEADER_BYTES,
+  encodeFrameBatch,
+  type Frame,
+  type FrameSink,
+  type HeaderList,
+  TUNNEL_SUBPROTOCOL,
+  writeEnvelopeHeader,
+} from "../../codec/tunnel/index.js";
+import type { Clock } from "../../clock.js";
+import { TunnelOpenError } from "./open-error.js";
+import type { StreamHandler, TunnelStream } from "./stream-handler.js";
+import { type WebSocketConstructor, type WebSocketLike } from "./web-socket-like.js";
+
+/** Settings of one tunnel connection (validated by the caller). */
+export interface ConnectionSettings {
+  readonly url: string;
+  readonly webSocket: WebSocketConstructor;
+  readonly clock: Clock;
+  readonly helloHeaders: HeaderList;
+  readonly connectTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly readMaxBytes: number;
+  /** Called once when the connection is closed for good, or stops taking new streams (go_away). */
+  readonly onRetired: (connection: TunnelConnection) => void;
+  /** Called when the last open stream ended. */
+  readonly onIdle: (connection: TunnelConnection) => void;
+}
+
+type Phase = "connecting" | "open" | "closed";
+
+/**
+ * Close codes the client sends. Browsers only let scripts send 1000 and
+ * 3000–4999, hence 4002/4003 where a server would use 1002/1003.
+ */
+export const CLIENT_CLOSE = {
+  normal: 1000,
+  timeout: 4000,
+  protocolError: 4002,
+  textMessage: 4003,
+} as const;
+
+/**
+ * One WebSocket carrying many streams: batches outgoing frames per microtask,
+ * decodes incoming batches in one pass and hands messages to each stream's
+ * handler, keeps the connection alive, and fails every stream with
+ * `Unavailable` when the connection is lost.
+ */
+export class TunnelConnection implements FrameSink {
+  private readonly ws: WebSocketLike;
+  private readonly streams = new Map<number, ClientStream>();
+  private pending: Frame[] = [];
+  private flushScheduled = false;
+  private phase: Phase = "connecting";
+  private nextStreamId = 1;
+  private retired = false;
+  private heard = false;
+  private timer: unknown;
+  private pingPayload = 0;
+
+  constructor(private readonly settings: ConnectionSettings) {
+    this.ws = new settings.webSocket(settings.url, [TUNNEL_SUBPROTOCOL]);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onopen = () => this.handleOpen();
+    this.ws.onmessage = (event) => this.handleMessage(event.data);
+    this.ws.onclose = (event) => this.handleClose(event.code, event.reason);
+    this.ws.onerror = () => undefined; // a close event always follows and says more
+    this.pending.push({ kind: "hello", streamId: 0, headers: settings.helloHeaders });
+    this.timer = settings.clock.setTimeout(() => {
+      this.fail(openFailure(`no WebSocket connection to ${settings.url} within ${settings.connectTimeoutMs} ms`), CLIENT_CLOSE.timeout);
+    }, settings.connectTimeoutMs);
+  }
+
+  /** True while new streams may be opened here. */
+  get accepting(): boolean {
+    return !this.retired && this.phase !== "closed";
+  }
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  openStream(path: string, headers: HeaderList, handler: StreamHandler, initialWindow = DEFAULT_INITIAL_WINDOW): TunnelStream {
+    const stream = new ClientStream(this, this.nextStreamId++, handler, initialWindow);
+    this.streams.set(stream.id, stream);
+    this.push({ kind: "open", streamId: stream.id, path, headers, initialWindow: initialWindow === DEFAULT_INITIAL_WINDOW ? 0 : initialWindow });
+    return stream;
+  }
+
+  /** Closes the connection; open streams fail with `reason`. */
+  close(code: number, reason: ConnectError): void {
+    this.fail(reason, code);
+  }
+
+  /** @internal Queues a frame for the next batch. */
+  push(frame: Frame): void {
+    this.pending.push(frame);
+    this.scheduleFlush();
+  }
+
+  /** @internal Queues a data chunk, joining the previous data frame of the same stream if it is last in line. */
+  pushData(streamId: number, chunk: Uint8Array): void {
+    const last = this.pending[this.pending.length - 1];
+    if (last?.kind === "data" && last.streamId === streamId) {
+      (last.chunks as Uint8Array[]).push(chunk);
+    } else {
+      this.pending.push({ kind: "data", streamId, chunks: [chunk] });
+    }
+    this.scheduleFlush();
+  }
+
+  /** @internal A stream ended or was cancelled. */
+  forget(stream: ClientStream): void {
+    this.streams.delete(stream.id);
+    if (this.streams.size === 0 && this.phase !== "closed") this.settings.onIdle(this);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.phase !== "open") return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.phase !== "open" || this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.ws.send(encodeFrameBatch(frames));
+  }
+
+  private handleOpen(): void {
+    this.settings.clock.clearTimeout(this.timer);
+    if (this.ws.protocol !== TUNNEL_SUBPROTOCOL) {
+      this.fail(openFailure(`the server at ${this.settings.url} does not speak ${TUNNEL_SUBPROTOCOL}`), CLIENT_CLOSE.protocolError);
+      return;
+    }
+    this.phase = "open";
+    this.flush();
+    this.schedulePing();
+  }
+
+  private handleMessage(data: unknown): void {
+    this.heard = true;
+    if (!(data instanceof ArrayBuffer)) {
+      this.fail(new ConnectError("tunnel protocol error: the server sent a text message", Code.Unavailable), CLIENT_CLOSE.textMessage);
+      return;
+    }
+    try {
+      decodeFrameBatch(new Uint8Array(data), this);
+    } catch (e) {
+      this.fail(new ConnectError(`tunnel protocol error: ${String(e)}`, Code.Unavailable, undefined, undefined, e), CLIENT_CLOSE.protocolError);
+    }
+  }
+
+  private handleClose(code: number, reason: string): void {
+    const neverOpened = this.phase === "connecting";
+    const detail = `WebSocket to ${this.settings.url} closed (code ${code}${reason ? `: ${reason}` : ""})`;
+    this.fail(neverOpened ? openFailure(`could not open the ${detail}`) : new ConnectError(detail, Code.Unavailable), undefined);
+  }
+
+  /** FrameSink: one data frame. The hot path. */
+  data(streamId: number, buf: Uint8Array, start: number, end: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return; // ended or cancelled: a normal race
+    if (stream.receiveCredit <= 0) {
+      stream.abort(new ConnectError(`the server sent beyond stream ${streamId}'s flow-control window`, Code.ResourceExhausted));
+      return;
+    }
+    stream.receiveCredit -= end - start;
+    const handler = stream.handler;
+    const readMaxBytes = this.settings.readMaxBytes;
+    let pos = start;
+    while (pos < end) {
+      if (pos + ENVELOPE_HEADER_BYTES > end) {
+        stream.abort(new ConnectError("tunnel protocol error: a data frame ends inside an envelope header", Code.InvalidArgument));
+        return;
+      }
+      const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+      const payloadStart = pos + ENVELOPE_HEADER_BYTES;
+      const payloadEnd = payloadStart + length;
+      if (buf[pos] !== 0 || payloadEnd > end) {
+        stream.abort(new ConnectError("tunnel protocol error: data is not whole, uncompressed envelopes", Code.InvalidArgument));
+        return;
+      }
+      if (length > readMaxBytes) {
+        stream.abort(new ConnectError(`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+        return;
+      }
+      handler.onMessage(buf, payloadStart, payloadEnd);
+      if (stream.ended) return; // the handler cancelled
+      pos = payloadEnd;
+    }
+  }
+
+  /** FrameSink: everything else. */
+  control(frame: ControlFrame): void {
+    switch (frame.kind) {
+      case "headers":
+        this.streams.get(frame.streamId)?.handler.onHeaders(new Headers(frame.headers as [string, string][]));
+        return;
+      case "end": {
+        const stream = this.streams.get(frame.streamId);
+        if (stream === undefined) return;
+        const trailers = new Headers(frame.trailers as [string, string][]);
+        let error: ConnectError | undefined;
+        if (frame.code !== 0) {
+          error = new ConnectError(frame.message, toCode(frame.code), trailers);
+          for (const d of frame.details) error.details.push({ type: d.type, value: d.value });
+        }
+        stream.finish(error, trailers);
+        return;
+      }
+      case "windowUpdate":
+        this.streams.get(frame.streamId)?.credit(frame.bytes);
+        return;
+      case "ping":
+        this.push({ kind: "pong", streamId: 0, payload: frame.payload });
+        return;
+      case "goAway":
+        this.retire();
+        return;
+      default:
+        return; // pong only proves liveness; client-bound frames of other kinds are ignored
+    }
+  }
+
+  private schedulePing(): void {
+    const { clock, pingIntervalMs, pingTimeoutMs } = this.settings;
+    if (pingIntervalMs <= 0) return;
+    this.timer = clock.setTimeout(() => {
+      this.heard = false;
+      this.push({ kind: "ping", streamId: 0, payload: ++this.pingPayload });
+      this.timer = clock.setTimeout(() => {
+        if (this.heard) {
+          this.schedulePing();
+        } else {
+          const error = new ConnectError(`no answer from ${this.settings.url} within ${pingTimeoutMs} ms of a ping: connection lost`, Code.Unavailable);
+          this.fail(error, CLIENT_CLOSE.timeout);
+        }
+      }, pingTimeoutMs);
+    }, pingIntervalMs);
+  }
+
+  private retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    this.settings.onRetired(this);
+  }
+
+  private fail(error: ConnectError, closeCode: number | undefined): void {
+    if (this.phase === "closed") return;
+    this.phase = "closed";
+    this.settings.clock.clearTimeout(this.timer);
+    this.pending = [];
+    this.ws.onopen = null;
+    this.ws.onmessage = null;
+    this.ws.onclose = null;
+    if (closeCode !== undefined) {
+      try {
+        this.ws.close(closeCode, error.rawMessage.slice(0, 120));
+      } catch {
+        // Closing a socket that never opened may throw in some runtimes; it is gone either way.
+      }
+    }
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.retire();
+    for (const stream of streams) stream.finish(error, new Headers());
+  }
+}
+
+/** One stream's bookkeeping: credits both ways and the handler. */
+class ClientStream implements TunnelStream {
+  ended = false;
+  receiveCredit: number;
+  private sendCredit = DEFAULT_INITIAL_WINDOW;
+  private unacknowledged = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly connection: TunnelConnection,
+    readonly id: number,
+    readonly handler: StreamHandler,
+    private readonly initialWindow: number,
+  ) {
+    this.receiveCredit = initialWindow;
+  }
+
+  get writable(): boolean {
+    return this.sendCredit > 0 || this.ended;
+  }
+
+  send(message: Uint8Array): void {
+    if (this.ended) return;
+    const chunk = new Uint8Array(ENVELOPE_HEADER_BYTES + message.length);
+    writeEnvelopeHeader(chunk, 0, 0, message.length);
+    chunk.set(message, ENVELOPE_HEADER_BYTES);
+    this.sendCredit -= chunk.length;
+    this.connection.pushData(this.id, chunk);
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.writable) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  halfClose(): void {
+    if (!this.ended) this.connection.push({ kind: "halfClose", streamId: this.id });
+  }
+
+  cancel(): void {
+    if (this.ended) return;
+    this.connection.push({ kind: "cancel", streamId: this.id });
+    this.settle();
+  }
+
+  consumed(messageBytes: number): void {
+    if (this.ended) return;
+    this.unacknowledged += messageBytes + ENVELOPE_HEADER_BYTES;
+    if (this.unacknowledged >= this.initialWindow / 2) {
+      this.receiveCredit += this.unacknowledged;
+      this.connection.push({ kind: "windowUpdate", streamId: this.id, bytes: this.unacknowledged });
+      this.unacknowledged = 0;
+    }
+  }
+
+  credit(bytes: number): void {
+    this.sendCredit += bytes;
+    if (this.sendCredit > 0) this.wake();
+  }
+
+  finish(error: ConnectError | undefined, trailers: Headers): void {
+    if (this.ended) return;
+    this.settle();
+    this.handler.onEnd(error, trailers);
+  }
+
+  /** Fails the stream locally and tells the server to stop. */
+  abort(error: ConnectError): void {
+    if (this.ended) return;
+    this.connection.push({ kind: "cancel", streamId: this.id });
+    this.finish(error, new Headers());
+  }
+
+  private settle(): void {
+    this.ended = true;
+    this.wake();
+    this.connection.forget(this);
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+function openFailure(message: string): ConnectError {
+  return new ConnectError(message, Code.Unavailable, undefined, undefined, new TunnelOpenError(message));
+}
+
+/** The `Code` for a status number from the wire; numbers this version does not know become `Unknown`. */
+function toCode(n: number): Code {
+  const name = (Code as unknown as Record<number, string | undefined>)[n];
+  return name === undefined ? Code.Unknown : Code[name as keyof typeof Code];
+}

@@ -1,0 +1,210 @@
+import {
+  type DescMessage,
+  type DescMethodStreaming,
+  type DescMethodUnary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type StreamResponse,
+  type Transport,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
+import { StreamCall, UnaryCall } from "./calls.js";
+import { type ResolvedOptions, resolveOptions, toHeaderList, type WebSocketTransportOptions } from "./options.js";
+import type { TunnelStream } from "./stream-handler.js";
+import { createTunnelClient, type TunnelClient } from "./tunnel-client.js";
+
+/** A connect `Transport` over the WebSocket tunnel, plus a way to close its connection. */
+export interface WebSocketTransport extends Transport {
+  /** Closes the shared WebSocket now; open calls fail with `Canceled`. New calls reconnect. */
+  close(): void;
+}
+
+/**
+ * Creates a connect `Transport` that carries every call mode — unary, server,
+ * client and bidi streaming — over one lazily opened, shared WebSocket
+ * (see PROTOCOL.md). Works with `createClient` for any protobuf-es service.
+ *
+ * Calls fail with `Unavailable` when the connection is lost (and the error's
+ * `cause` is a `TunnelOpenError` when it never opened); `signal` cancels one
+ * call, `timeoutMs` is a deadline enforced on both ends.
+ */
+export function createWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
+  const resolved = resolveOptions(options);
+  return createTransportOnTunnel(createTunnelClient(resolved), resolved);
+}
+
+/** @internal The transport over an existing tunnel client, which the subscription API shares. */
+export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedOptions): WebSocketTransport {
+  const { interceptors, httpBaseUrl, writeMaxBytes, receiveWindowBytes } = options;
+
+  const serialize = <I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array => {
+    const bytes = toBinary(schema, message);
+    if (bytes.length > writeMaxBytes) {
+      throw new ConnectError(`message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted);
+    }
+    return bytes;
+  };
+
+  const requestHeaders = (header: Headers, timeoutMs: number | undefined) => {
+    if (timeoutMs !== undefined && timeoutMs > 0) header.set("connect-timeout-ms", String(Math.ceil(timeoutMs)));
+    return toHeaderList(header);
+  };
+
+  return {
+    close: () => tunnel.close(),
+
+    unary<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodUnary<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: HeadersInit | undefined,
+      message: MessageInitShape<I>,
+      contextValues?: ContextValues,
+    ): Promise<UnaryResponse<I, O>> {
+      return runUnaryCall<I, O>({
+        interceptors,
+        signal,
+        timeoutMs,
+        req: {
+          stream: false,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: `${httpBaseUrl}/${method.parent.typeName}/${method.name}`,
+          header: new Headers(header),
+          contextValues: contextValues ?? createContextValues(),
+          message,
+        },
+        next: (req) =>
+          new Promise<UnaryResponse<I, O>>((resolve, reject) => {
+            const bytes = serialize(method.input, req.message);
+            const onAbort = () => {
+              stream.cancel();
+              reject(ConnectError.from(req.signal.reason, Code.Canceled));
+            };
+            const call = new UnaryCall<I, O>(
+              method,
+              (r) => {
+                req.signal.removeEventListener("abort", onAbort);
+                resolve({ stream: false, service: method.parent, method, ...r });
+              },
+              (e) => {
+                req.signal.removeEventListener("abort", onAbort);
+                reject(e);
+              },
+            );
+            const stream: TunnelStream = tunnel.openStream(`/${method.parent.typeName}/${method.name}`, requestHeaders(req.header, timeoutMs), call);
+            call.stream = stream;
+            stream.send(bytes);
+            stream.halfClose();
+            if (req.signal.aborted) onAbort();
+            else req.signal.addEventListener("abort", onAbort, { once: true });
+          }),
+      });
+    },
+
+    stream<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodStreaming<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: HeadersInit | undefined,
+      input: AsyncIterable<MessageInitShape<I>>,
+      contextValues?: ContextValues,
+    ): Promise<StreamResponse<I, O>> {
+      return runStreamingCall<I, O>({
+        interceptors,
+        signal,
+        timeoutMs,
+        req: {
+          stream: true,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: `${httpBaseUrl}/${method.parent.typeName}/${method.name}`,
+          header: new Headers(header),
+          contextValues: contextValues ?? createContextValues(),
+          message: input,
+        },
+        next: async (req) => {
+          const call = new StreamCall<I, O>(method);
+          const path = `/${method.parent.typeName}/${method.name}`;
+          const headers = requestHeaders(req.header, timeoutMs);
+          let stream: TunnelStream;
+          if (method.methodKind === "server_streaming") {
+            // One request message: read it first so open, data and half_close share one WebSocket message.
+            const bytes = await singleRequest(method.input, req.message, serialize);
+            stream = tunnel.openStream(path, headers, call, receiveWindowBytes);
+            call.stream = stream;
+            stream.send(bytes);
+            stream.halfClose();
+          } else {
+            stream = tunnel.openStream(path, headers, call, receiveWindowBytes);
+            call.stream = stream;
+            void pumpRequests(method.input, req.message, stream, call, serialize);
+          }
+          const onAbort = () => {
+            if (call.isEnded()) return;
+            stream.cancel();
+            call.end(ConnectError.from(req.signal.reason, Code.Canceled));
+          };
+          if (req.signal.aborted) onAbort();
+          else req.signal.addEventListener("abort", onAbort, { once: true });
+          const responseHeader = await call.header;
+          return {
+            stream: true,
+            service: method.parent,
+            method,
+            header: responseHeader,
+            trailer: call.trailer,
+            message: call,
+          };
+        },
+      });
+    },
+  };
+}
+
+async function singleRequest<I extends DescMessage>(
+  schema: I,
+  input: AsyncIterable<MessageShape<I>>,
+  serialize: (schema: I, message: MessageShape<I>) => Uint8Array,
+): Promise<Uint8Array> {
+  let bytes: Uint8Array | undefined;
+  for await (const message of input) {
+    if (bytes !== undefined) throw new ConnectError("a server-streaming call takes exactly one request message", Code.InvalidArgument);
+    bytes = serialize(schema, message);
+  }
+  if (bytes === undefined) throw new ConnectError("a server-streaming call takes exactly one request message", Code.InvalidArgument);
+  return bytes;
+}
+
+/** Sends request messages as the server grants credit, then half-closes; a failing input fails the call. */
+async function pumpRequests<I extends DescMessage, O extends DescMessage>(
+  schema: I,
+  input: AsyncIterable<MessageShape<I>>,
+  stream: TunnelStream,
+  call: StreamCall<I, O>,
+  serialize: (schema: I, message: MessageShape<I>) => Uint8Array,
+): Promise<void> {
+  try {
+    for await (const message of input) {
+      if (call.isEnded()) return;
+      if (!stream.writable) await stream.whenWritable();
+      if (call.isEnded()) return;
+      stream.send(serialize(schema, message));
+    }
+    if (!call.isEnded()) stream.halfClose();
+  } catch (e) {
+    if (call.isEnded()) return;
+    stream.cancel();
+    call.end(ConnectError.from(e));
+  }
+}
