@@ -7,3 +7,12 @@
 export * from "./gen/weather_pb.js";
 export { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "./codec/resume.js";
 export { type Clock, systemClock } from "./clock.js";
+export {
+  createWebSocketTransport,
+  isTunnelOpenFailure,
+  TunnelOpenError,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  type WebSocketTransport,
+  type WebSocketTransportOptions,
+} from "./transport/websocket/index.js";
