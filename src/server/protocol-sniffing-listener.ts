@@ -4,21 +4,39 @@ import * as net from "node:net";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
+/** Options of {@link createProtocolSniffingListener}. */
+export interface ProtocolSniffingOptions {
+  /**
+   * How long a new connection may take to send enough bytes to tell HTTP/1.1
+   * from HTTP/2 before it is closed. Until the hand-over neither Node server
+   * sees the socket, so none of their timeouts protect it. Default 10000.
+   */
+  readonly firstBytesTimeoutMs?: number;
+}
+
 /**
  * A TCP server that serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge
  * (h2c) on one port: it reads the first bytes of each connection, looks for
  * the HTTP/2 connection preface, puts the bytes back and hands the socket to
  * the matching Node server.
  */
-export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2Server): net.Server {
+export function createProtocolSniffingListener(
+  h1: http.Server,
+  h2: http2.Http2Server,
+  options: ProtocolSniffingOptions = {},
+): net.Server {
+  const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
   return net.createServer((socket) => {
     let head: Buffer = Buffer.alloc(0);
+    const onTimeout = () => socket.destroy();
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const n = Math.min(head.length, H2_PREFACE.length);
       const looksLikeH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (looksLikeH2 && head.length < H2_PREFACE.length) return; // wait for the whole preface
       socket.off("data", onData);
+      socket.off("timeout", onTimeout);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(head);
       (looksLikeH2 ? h2 : h1).emit("connection", socket);
@@ -27,6 +45,7 @@ export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2S
       if (!looksLikeH2) process.nextTick(() => socket.resume());
     };
     socket.on("data", onData);
+    socket.setTimeout(firstBytesTimeoutMs, onTimeout);
     socket.on("error", () => socket.destroy());
   });
 }
