@@ -9,10 +9,9 @@ export { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "./
 export { type Clock, systemClock } from "./clock.js";
 export {
   createWebSocketTransport,
-  isTunnelOpenFailure,
-  TunnelOpenError,
   type WebSocketConstructor,
   type WebSocketLike,
   type WebSocketTransport,
   type WebSocketTransportOptions,
 } from "./transport/websocket/index.js";
+export { isTransportOpenFailure, TransportOpenError } from "./transport/open-error.js";

@@ -4,7 +4,8 @@ import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { describe, expect, it } from "vitest";
 import { envelope, type Frame } from "../../src/codec/tunnel/index.js";
 import { GetWeatherRequestSchema, WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
-import { createWebSocketTransport, isTunnelOpenFailure, type WebSocketTransportOptions } from "../../src/transport/websocket/index.js";
+import { isTransportOpenFailure } from "../../src/transport/open-error.js";
+import { createWebSocketTransport, type WebSocketTransportOptions } from "../../src/transport/websocket/index.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 import { type FakeWebSocket, fakeWebSocketFactory, microtasks } from "../helpers/fake-web-socket.js";
 
@@ -96,7 +97,7 @@ describe("WebSocket transport (against a scripted server)", () => {
     expect((error as ConnectError).details).toEqual([{ type: "google.rpc.ErrorInfo", value: new Uint8Array([10, 1, 120]) }]);
   });
 
-  it("fails calls with Unavailable and a TunnelOpenError cause when the socket never opens", async () => {
+  it("fails calls with Unavailable and a TransportOpenError cause when the socket never opens", async () => {
     const { client, socket } = setup();
     const call = client.getWeather({ cityCode: "NYC" });
     await microtasks();
@@ -104,7 +105,7 @@ describe("WebSocket transport (against a scripted server)", () => {
     const error = await call.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.Unavailable);
-    expect(isTunnelOpenFailure(error)).toBe(true);
+    expect(isTransportOpenFailure(error)).toBe(true);
   });
 
   it("gives up opening after connectTimeoutMs", async () => {
@@ -113,7 +114,7 @@ describe("WebSocket transport (against a scripted server)", () => {
     await microtasks();
     clock.advance(2000);
     const error = await call.catch((e: unknown) => e);
-    expect(isTunnelOpenFailure(error)).toBe(true);
+    expect(isTransportOpenFailure(error)).toBe(true);
     expect(socket().closedWith?.code).toBe(4000);
   });
 
@@ -121,10 +122,10 @@ describe("WebSocket transport (against a scripted server)", () => {
     const { client, socket } = setup();
     const call = client.getWeather({ cityCode: "NYC" });
     socket().accept("");
-    expect(isTunnelOpenFailure(await call.catch((e: unknown) => e))).toBe(true);
+    expect(isTransportOpenFailure(await call.catch((e: unknown) => e))).toBe(true);
   });
 
-  it("fails open streams with Unavailable (not a TunnelOpenError) when an open connection drops, and reconnects for the next call", async () => {
+  it("fails open streams with Unavailable (not a TransportOpenError) when an open connection drops, and reconnects for the next call", async () => {
     const { client, sockets, socket } = setup();
     const stream = collect(client.subscribeWeather({ cityCode: "NYC" }));
     await microtasks();
@@ -134,7 +135,7 @@ describe("WebSocket transport (against a scripted server)", () => {
     socket().drop(1006);
     const error = await stream.catch((e: unknown) => e);
     expect((error as ConnectError).code).toBe(Code.Unavailable);
-    expect(isTunnelOpenFailure(error)).toBe(false);
+    expect(isTransportOpenFailure(error)).toBe(false);
     const next = client.getWeather({ cityCode: "NYC" });
     await microtasks();
     expect(sockets).toHaveLength(2);

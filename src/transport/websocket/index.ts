@@ -1,4 +1,3 @@
 export { createWebSocketTransport, type WebSocketTransport } from "./websocket-transport.js";
 export type { WebSocketTransportOptions } from "./options.js";
-export { isTunnelOpenFailure, TunnelOpenError } from "./open-error.js";
 export type { WebSocketConstructor, WebSocketLike } from "./web-socket-like.js";

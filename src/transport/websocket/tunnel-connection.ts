@@ -12,7 +12,7 @@ import {
   writeEnvelopeHeader,
 } from "../../codec/tunnel/index.js";
 import type { Clock } from "../../clock.js";
-import { TunnelOpenError } from "./open-error.js";
+import { transportOpenFailure } from "../open-error.js";
 import type { StreamHandler, TunnelStream } from "./stream-handler.js";
 import { type WebSocketConstructor, type WebSocketLike } from "./web-socket-like.js";
 
@@ -72,7 +72,7 @@ export class TunnelConnection implements FrameSink {
     this.ws.onerror = () => undefined; // a close event always follows and says more
     this.pending.push({ kind: "hello", streamId: 0, headers: settings.helloHeaders });
     this.timer = settings.clock.setTimeout(() => {
-      this.fail(openFailure(`no WebSocket connection to ${settings.url} within ${settings.connectTimeoutMs} ms`), CLIENT_CLOSE.timeout);
+      this.fail(transportOpenFailure(`no WebSocket connection to ${settings.url} within ${settings.connectTimeoutMs} ms`), CLIENT_CLOSE.timeout);
     }, settings.connectTimeoutMs);
   }
 
@@ -137,7 +137,7 @@ export class TunnelConnection implements FrameSink {
   private handleOpen(): void {
     this.settings.clock.clearTimeout(this.timer);
     if (this.ws.protocol !== TUNNEL_SUBPROTOCOL) {
-      this.fail(openFailure(`the server at ${this.settings.url} does not speak ${TUNNEL_SUBPROTOCOL}`), CLIENT_CLOSE.protocolError);
+      this.fail(transportOpenFailure(`the server at ${this.settings.url} does not speak ${TUNNEL_SUBPROTOCOL}`), CLIENT_CLOSE.protocolError);
       return;
     }
     this.phase = "open";
@@ -161,7 +161,7 @@ export class TunnelConnection implements FrameSink {
   private handleClose(code: number, reason: string): void {
     const neverOpened = this.phase === "connecting";
     const detail = `WebSocket to ${this.settings.url} closed (code ${code}${reason ? `: ${reason}` : ""})`;
-    this.fail(neverOpened ? openFailure(`could not open the ${detail}`) : new ConnectError(detail, Code.Unavailable), undefined);
+    this.fail(neverOpened ? transportOpenFailure(`could not open the ${detail}`) : new ConnectError(detail, Code.Unavailable), undefined);
   }
 
   /** FrameSink: one data frame. The hot path. */
@@ -359,10 +359,6 @@ class ClientStream implements TunnelStream {
     this.waiters = [];
     for (const w of waiters) w();
   }
-}
-
-function openFailure(message: string): ConnectError {
-  return new ConnectError(message, Code.Unavailable, undefined, undefined, new TunnelOpenError(message));
 }
 
 /** The `Code` for a status number from the wire; numbers this version does not know become `Unknown`. */

@@ -33,7 +33,7 @@ export interface WebSocketTransport extends Transport {
  * (see PROTOCOL.md). Works with `createClient` for any protobuf-es service.
  *
  * Calls fail with `Unavailable` when the connection is lost (and the error's
- * `cause` is a `TunnelOpenError` when it never opened); `signal` cancels one
+ * `cause` is a `TransportOpenError` when it never opened); `signal` cancels one
  * call, `timeoutMs` is a deadline enforced on both ends.
  */
 export function createWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
