@@ -34,6 +34,9 @@ export interface TunnelStream {
   halfClose(): void;
   /** Abandons the stream: the server stops the call; no further callbacks arrive. */
   cancel(): void;
-  /** Returns credit for `messageBytes` of one delivered message, so the server may send more. */
-  consumed(messageBytes: number): void;
+  /**
+   * Returns credit for delivered messages so the server may send more:
+   * `messageBytes` is the sum of their payload sizes, `messages` how many.
+   */
+  consumed(messageBytes: number, messages?: number): void;
 }

@@ -320,9 +320,9 @@ class ClientStream implements TunnelStream {
     this.settle();
   }
 
-  consumed(messageBytes: number): void {
+  consumed(messageBytes: number, messages = 1): void {
     if (this.ended) return;
-    this.unacknowledged += messageBytes + ENVELOPE_HEADER_BYTES;
+    this.unacknowledged += messageBytes + messages * ENVELOPE_HEADER_BYTES;
     if (this.unacknowledged >= this.initialWindow / 2) {
       this.receiveCredit += this.unacknowledged;
       this.connection.push({ kind: "windowUpdate", streamId: this.id, bytes: this.unacknowledged });
