@@ -27,9 +27,9 @@ function decode(chunks: readonly string[]): Seen[] {
   return seen;
 }
 
-/** Every way to cut `text` in two, plus one character at a time. */
+/** Every way to cut `text` in two, plus one UTF-16 code unit at a time. */
 function splits(text: string): string[][] {
-  const out: string[][] = [[...text]];
+  const out: string[][] = [Array.from({ length: text.length }, (_, i) => text.charAt(i))];
   for (let i = 0; i <= text.length; i++) out.push([text.slice(0, i), text.slice(i)]);
   return out;
 }
