@@ -7,6 +7,12 @@
 export * from "./gen/weather_pb.js";
 export { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "./codec/resume.js";
 export { type Clock, systemClock } from "./clock.js";
+export { createWeatherClient, type WeatherClient } from "./client.js";
+export type { SubscribeOptions, WeatherCallOptions, WeatherClientOptions } from "./client-options.js";
+export type { Subscription } from "./subscription/subscription.js";
+export type { SubscriptionState, TransportKind } from "./subscription/state.js";
+export { alwaysActive, browserLifecycle, type PageLifecycle } from "./subscription/page-lifecycle.js";
+export { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./codec/backoff.js";
 export {
   createWebSocketTransport,
   type WebSocketConstructor,
@@ -15,3 +21,4 @@ export {
   type WebSocketTransportOptions,
 } from "./transport/websocket/index.js";
 export { isTransportOpenFailure, TransportOpenError } from "./transport/open-error.js";
+export { createSseTransport, type SseTransportOptions } from "./transport/sse/create-sse-transport.js";

@@ -1,0 +1,75 @@
+import type { Interceptor } from "@connectrpc/connect";
+import type { Clock } from "./clock.js";
+import type { ReconnectPolicy } from "./codec/backoff.js";
+import type { PageLifecycle } from "./subscription/page-lifecycle.js";
+import type { TransportKind } from "./subscription/state.js";
+import type { WebSocketTransportOptions } from "./transport/websocket/options.js";
+import type { WebSocketConstructor } from "./transport/websocket/web-socket-like.js";
+
+/** Options of `createWeatherClient`. Only `baseUrl` is required. */
+export interface WeatherClientOptions {
+  /** The server, e.g. `"https://weather.example.com"`: Connect and gRPC-Web calls go to `{baseUrl}/weather.WeatherService/…`. */
+  baseUrl: string;
+  /**
+   * Transports in order of preference. Each call goes to the first that can
+   * carry it; one that never opens (blocked upgrade, proxy) hands over to the
+   * next, and the one that worked stays the choice until it fails to open.
+   * Default `["websocket", "connect", "sse"]`.
+   */
+  transports?: readonly TransportKind[];
+  /** The WebSocket tunnel endpoint. Default `baseUrl` with a ws(s) scheme and path `/ws`. */
+  webSocketUrl?: string;
+  /** Base URL of the SSE endpoints (the transport appends `/sse/…`). Default `baseUrl`. */
+  sseBaseUrl?: string;
+  /** Interceptors for every call. On the tunnel they move subscriptions off the fast path onto connect's call pipeline. */
+  interceptors?: Interceptor[];
+  /**
+   * Request headers for every call and every reconnect (e.g. a fresh
+   * `authorization` token). May be async.
+   */
+  headers?: () => HeadersInit | Promise<HeadersInit>;
+  /** Backoff for subscriptions. Default: 500 ms doubling to 30 s, full jitter, unlimited attempts. */
+  reconnect?: Partial<ReconnectPolicy>;
+  /** WebSocket constructor. Default the global one. */
+  webSocket?: WebSocketConstructor;
+  /** `fetch` for Connect, gRPC-Web and SSE. Default the global one. */
+  fetch?: typeof globalThis.fetch;
+  /** Tunnel settings: keepalive, idle close, limits. */
+  webSocketOptions?: Omit<WebSocketTransportOptions, "url" | "webSocket" | "interceptors" | "clock">;
+  /** Time source for backoff and keepalive. Default the system clock. */
+  clock?: Clock;
+  /** Random numbers in [0, 1) for jitter. Default `Math.random`. */
+  random?: () => number;
+  /** Online/visibility signals. Default the page's (`navigator.onLine`, `document.visibilityState`), or always-on outside a browser. */
+  lifecycle?: PageLifecycle;
+  /** Messages a `for await` loop may fall behind before the stream is paused. Default 1024. */
+  highWaterMark?: number;
+}
+
+/** Per-call options of unary and streaming calls. */
+export interface WeatherCallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  headers?: HeadersInit;
+  onHeader?: (headers: Headers) => void;
+  onTrailer?: (trailers: Headers) => void;
+}
+
+/** Options of a subscription. */
+export interface SubscribeOptions {
+  /** Aborting it closes the subscription (state `closed`, reason `"closed"`). */
+  signal?: AbortSignal;
+  /** Overrides the client's reconnect policy for this subscription. */
+  reconnect?: Partial<ReconnectPolicy>;
+}
+
+export const DEFAULT_TRANSPORTS: readonly TransportKind[] = ["websocket", "connect", "sse"];
+
+/** Resolves the tunnel URL from the options. */
+export function webSocketUrlOf(options: WeatherClientOptions): string {
+  if (options.webSocketUrl !== undefined) return options.webSocketUrl;
+  const url = new URL(options.baseUrl, (globalThis as { location?: { href: string } }).location?.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = `${url.pathname.replace(/\/$/, "")}/ws`;
+  return url.href;
+}

@@ -1,0 +1,183 @@
+import { create, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { systemClock } from "./clock.js";
+import { resolveReconnectPolicy } from "./codec/backoff.js";
+import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "./codec/resume.js";
+import {
+  DEFAULT_TRANSPORTS,
+  type SubscribeOptions,
+  type WeatherCallOptions,
+  type WeatherClientOptions,
+  webSocketUrlOf,
+} from "./client-options.js";
+import { type GetWeatherRequest, type GetWeatherRequestSchema, type WeatherResponse, WeatherResponseSchema, WeatherService } from "./gen/weather_pb.js";
+import { browserLifecycle } from "./subscription/page-lifecycle.js";
+import { createTransportSource, type StreamSource } from "./subscription/source.js";
+import type { TransportKind } from "./subscription/state.js";
+import { createSubscription, type Subscription } from "./subscription/subscription.js";
+import { type CallKind, createTransportChooser } from "./subscription/transport-chooser.js";
+import { createTunnelSource } from "./subscription/tunnel-source.js";
+import { createCheckedFetch, isConnectContentType, isGrpcWebContentType } from "./transport/checked-fetch.js";
+import { isTransportOpenFailure } from "./transport/open-error.js";
+import { createSseTransport } from "./transport/sse/create-sse-transport.js";
+import { resolveOptions } from "./transport/websocket/options.js";
+import { createTunnelClient } from "./transport/websocket/tunnel-client.js";
+import { createTransportOnTunnel } from "./transport/websocket/websocket-transport.js";
+
+/** The typed client for `weather.WeatherService`, over whichever transport the network allows. */
+export interface WeatherClient {
+  /** The current reading of one city. */
+  getWeather(request: MessageInitShape<typeof GetWeatherRequestSchema>, options?: WeatherCallOptions): Promise<WeatherResponse>;
+  /** A live, resumable subscription to one city's readings: no duplicates, no silent gaps. */
+  subscribeWeather(request: MessageInitShape<typeof GetWeatherRequestSchema>, options?: SubscribeOptions): Subscription<WeatherResponse>;
+  /** Sends readings (an array or an async iterable) and returns the server's summary. Needs the WebSocket transport. */
+  reportBatch(
+    readings: Iterable<MessageInitShape<typeof WeatherResponseSchema>> | AsyncIterable<MessageInitShape<typeof WeatherResponseSchema>>,
+    options?: WeatherCallOptions,
+  ): Promise<WeatherResponse>;
+  /** Bidi: readings for every city asked so far. Needs the WebSocket transport; throws at once without it. */
+  weatherChat(requests: AsyncIterable<MessageInitShape<typeof GetWeatherRequestSchema>>, options?: WeatherCallOptions): AsyncIterable<WeatherResponse>;
+  /**
+   * A resumable subscription to any server-streaming method the server hosts.
+   * `cursor` must strictly increase along the stream; the server must honour
+   * the resume header (`weather-resume-after` unless `resumeAfterHeader` says otherwise).
+   */
+  subscribe<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    request: MessageInitShape<I>,
+    options: SubscribeOptions & { cursor: (message: MessageShape<O>) => bigint; resumeAfterHeader?: string; resumeStatusHeader?: string },
+  ): Subscription<MessageShape<O>>;
+  /** The transport that last worked (the one new calls try first), once any has. */
+  readonly transport: TransportKind | undefined;
+  /** Closes the WebSocket, if open. Subscriptions reconnect if still in use. */
+  close(): void;
+}
+
+/**
+ * Creates the weather client. See {@link WeatherClientOptions}; only
+ * `baseUrl` is required.
+ */
+export function createWeatherClient(options: WeatherClientOptions): WeatherClient {
+  const order = options.transports ?? DEFAULT_TRANSPORTS;
+  if (order.length === 0) throw new TypeError("createWeatherClient: `transports` must list at least one transport");
+  const clock = options.clock ?? systemClock;
+  const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const policy = resolveReconnectPolicy(options.reconnect);
+  const lifecycle = options.lifecycle ?? browserLifecycle();
+  const headerProvider = options.headers;
+  const interceptors: Interceptor[] = [
+    ...(headerProvider === undefined ? [] : [headersInterceptor(headerProvider)]),
+    ...(options.interceptors ?? []),
+  ];
+  const chooser = createTransportChooser(order);
+
+  const wsOptions = resolveOptions({
+    ...options.webSocketOptions,
+    url: webSocketUrlOf(options),
+    ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
+    interceptors,
+    clock,
+  });
+  const tunnel = createTunnelClient(wsOptions);
+  const transports: Record<TransportKind, Transport> = {
+    websocket: createTransportOnTunnel(tunnel, wsOptions),
+    connect: createConnectTransport({
+      baseUrl: options.baseUrl,
+      useBinaryFormat: true,
+      interceptors,
+      fetch: createCheckedFetch(fetchFn, "Connect", isConnectContentType),
+    }),
+    "grpc-web": createGrpcWebTransport({
+      baseUrl: options.baseUrl,
+      interceptors,
+      fetch: createCheckedFetch(fetchFn, "gRPC-Web", isGrpcWebContentType),
+    }),
+    sse: createSseTransport({ baseUrl: options.sseBaseUrl ?? options.baseUrl, interceptors, fetch: fetchFn }),
+  };
+  const clients = new Map<TransportKind, Client<typeof WeatherService>>();
+  const clientFor = (t: TransportKind) => {
+    let c = clients.get(t);
+    if (c === undefined) clients.set(t, (c = createClient(WeatherService, transports[t])));
+    return c;
+  };
+
+  /** Runs a call on the chosen transport, moving on to the next when one never opened. */
+  async function withFallback<T>(kind: CallKind, run: (client: Client<typeof WeatherService>) => Promise<T>): Promise<T> {
+    for (;;) {
+      const transport = chooser.pick(kind);
+      try {
+        const result = await run(clientFor(transport));
+        chooser.opened(transport);
+        return result;
+      } catch (e) {
+        if (!isTransportOpenFailure(e)) {
+          // The server answered: the transport works, whatever the call's outcome.
+          if (e instanceof ConnectError && e.code !== Code.Canceled) chooser.opened(transport);
+          throw e;
+        }
+        if (!chooser.failedToOpen(transport, kind)) throw e;
+      }
+    }
+  }
+
+  function subscribe<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    request: MessageInitShape<I>,
+    subscribeOptions: SubscribeOptions & { cursor: (message: MessageShape<O>) => bigint; resumeAfterHeader?: string; resumeStatusHeader?: string },
+  ): Subscription<MessageShape<O>> {
+    const sources = new Map<TransportKind, StreamSource<I, O>>();
+    const fastPath = (options.interceptors ?? []).length === 0;
+    return createSubscription<I, O>({
+      source: (t) => {
+        let source = sources.get(t);
+        if (source === undefined) {
+          source = t === "websocket" && fastPath ? createTunnelSource(tunnel, method, wsOptions.receiveWindowBytes) : createTransportSource(t, transports[t], method);
+          sources.set(t, source);
+        }
+        return source;
+      },
+      chooser,
+      request,
+      // Connect transports add provider headers through their interceptor; the fast path adds them here.
+      headers: headerProvider !== undefined && fastPath ? headerProvider : () => ({}),
+      cursor: subscribeOptions.cursor,
+      resumeAfterHeader: subscribeOptions.resumeAfterHeader ?? RESUME_AFTER_HEADER,
+      resumeStatusHeader: subscribeOptions.resumeStatusHeader ?? RESUME_STATUS_HEADER,
+      policy: subscribeOptions.reconnect === undefined ? policy : resolveReconnectPolicy({ ...policy, ...subscribeOptions.reconnect }),
+      clock,
+      random: options.random ?? Math.random,
+      lifecycle,
+      signal: subscribeOptions.signal,
+      highWaterMark: options.highWaterMark ?? 1024,
+    });
+  }
+
+  return {
+    get transport() {
+      return chooser.preferred;
+    },
+    close: () => tunnel.close(),
+    getWeather: (request, callOptions) => withFallback("unary", (c) => c.getWeather(request, callOptions)),
+    subscribeWeather: (request, subscribeOptions) =>
+      subscribe(WeatherService.method.subscribeWeather, request, { ...subscribeOptions, cursor: (m: WeatherResponse) => m.timestamp }),
+    reportBatch: (readings, callOptions) =>
+      withFallback("client_streaming", (c) =>
+        c.reportBatch(Symbol.asyncIterator in readings ? readings : createAsyncIterable([...readings].map((r) => create(WeatherResponseSchema, r))), callOptions),
+      ),
+    weatherChat(requests, callOptions) {
+      return clientFor(chooser.pick("bidi_streaming")).weatherChat(requests, callOptions);
+    },
+    subscribe,
+  };
+}
+
+function headersInterceptor(provider: () => HeadersInit | Promise<HeadersInit>): Interceptor {
+  return (next) => async (req) => {
+    new Headers(await provider()).forEach((value, name) => req.header.set(name, value));
+    return next(req);
+  };
+}
+
+export type { GetWeatherRequest, WeatherResponse };
