@@ -1,0 +1,184 @@
+// The package as a user gets it: built dist/ resolved through `exports` from
+// another folder by plain Node, the npm tarball's contents, the server CLI.
+// `npm test` builds dist/ before vitest runs.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code, streamCodeOf, weatherClient } from "./helpers/connect-node.js";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+interface PackageJson {
+  name: string;
+  exports: Record<string, string | Record<string, string>>;
+}
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as PackageJson;
+
+beforeAll(() => {
+  for (const entry of ["dist/index.js", "dist/server/index.js", "dist/testing/index.js", "dist/server/cli.js"]) {
+    if (!existsSync(join(root, entry))) {
+      throw new Error(`${entry} is missing: run \`npm run build\` first (\`npm test\` does)`);
+    }
+  }
+});
+
+describe("package.json exports", () => {
+  const entries = Object.entries(pkg.exports).filter(([subpath]) => subpath !== "./package.json");
+
+  it("offers ., ./server and ./testing", () => {
+    expect(entries.map(([subpath]) => subpath).sort()).toEqual([".", "./server", "./testing"]);
+  });
+
+  it.each(entries)("%s points into dist/ with types first, and the files exist", (_subpath, target) => {
+    expect(typeof target).toBe("object");
+    const conditions = Object.entries(target as Record<string, string>);
+    expect(conditions[0]?.[0], "`types` must come first to be picked by TypeScript").toBe("types");
+    for (const [condition, path] of conditions) {
+      expect(path, condition).toMatch(condition === "types" ? /^\.\/dist\/.+\.d\.ts$/ : /^\.\/dist\/.+\.js$/);
+      expect(existsSync(join(root, path)), `${condition}: ${path} exists`).toBe(true);
+    }
+  });
+});
+
+describe("from a plain Node ESM app in another folder", () => {
+  let app: string;
+
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), "weather-sdk-app-"));
+    mkdirSync(join(app, "node_modules"));
+    // Like `npm install ../weather-sdk`: a link to the checkout. The client
+    // libraries come from the checkout too, so there is one copy of each.
+    symlinkSync(root, join(app, "node_modules", pkg.name), "junction");
+    symlinkSync(join(root, "node_modules", "@connectrpc"), join(app, "node_modules", "@connectrpc"), "junction");
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    writeFileSync(
+      join(app, "main.js"),
+      `
+import { createWeatherServer } from "weather-sdk/server";
+import { WeatherService, RESUME_STATUS_HEADER } from "weather-sdk";
+import { CITIES, readingAt } from "weather-sdk/testing";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+
+const tickMs = 50;
+const server = createWeatherServer({ tickMs });
+const { url } = await server.listen(0);
+try {
+  const client = createClient(WeatherService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
+  const reading = await client.getWeather({ cityCode: "NYC" });
+  const expected = readingAt(CITIES.get("NYC"), Number(reading.timestamp) / tickMs, tickMs);
+  const streamed = [];
+  for await (const r of client.subscribeWeather({ cityCode: "TYO" })) {
+    streamed.push(String(r.timestamp));
+    if (streamed.length === 2) break;
+  }
+  console.log(JSON.stringify({
+    typeName: WeatherService.typeName,
+    resumeStatusHeader: RESUME_STATUS_HEADER,
+    matchesSimulation: reading.temperature === expected.temperature && reading.description === expected.description,
+    streamed,
+    resolved: ["weather-sdk", "weather-sdk/server", "weather-sdk/testing"].map((s) => import.meta.resolve(s)),
+  }));
+} finally {
+  await server.close();
+}
+`,
+    );
+  });
+
+  afterAll(() => {
+    rmSync(app, { recursive: true, force: true });
+  });
+
+  it("imports weather-sdk/server and weather-sdk and makes real calls", async () => {
+    const { stdout } = await run(process.execPath, ["main.js"], { cwd: app, timeout: 15_000 });
+    const out = JSON.parse(stdout) as {
+      typeName: string;
+      resumeStatusHeader: string;
+      matchesSimulation: boolean;
+      streamed: string[];
+      resolved: string[];
+    };
+    expect(out.typeName).toBe("weather.WeatherService");
+    expect(out.resumeStatusHeader).toBe("weather-resume-status");
+    expect(out.matchesSimulation).toBe(true);
+    expect(out.streamed).toHaveLength(2);
+    expect(BigInt(out.streamed[1] ?? 0) - BigInt(out.streamed[0] ?? 0)).toBe(50n);
+    // Built JavaScript, never TypeScript sources.
+    for (const url of out.resolved) expect(url).toMatch(/\/dist\/(server\/|testing\/)?index\.js$/);
+  });
+});
+
+describe("npm pack", () => {
+  it("ships dist/, proto/, README, package.json (and PROTOCOL.md) and nothing else", async () => {
+    const npmCli = process.env["npm_execpath"];
+    const args = ["pack", "--dry-run", "--json", "--ignore-scripts"];
+    const { stdout } = npmCli?.endsWith(".js")
+      ? await run(process.execPath, [npmCli, ...args], { cwd: root })
+      : await run("npm", args, { cwd: root, shell: process.platform === "win32" });
+    const [report] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+    const paths = report.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(["package.json", "README.md", "proto/weather.proto", "dist/index.js", "dist/index.d.ts", "dist/server/index.js", "dist/testing/index.js"]));
+    const unexpected = paths.filter((p) => !/^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|proto\/.+\.proto|README\.md|package\.json|PROTOCOL\.md|LICENSE)$/.test(p));
+    expect(unexpected).toEqual([]);
+    expect(paths.filter((p) => p.startsWith("test/") || p.startsWith("src/") || p.includes(".test."))).toEqual([]);
+  });
+});
+
+describe("the browser entry", () => {
+  it("bundles for the browser without any Node built-in", async () => {
+    const result = await build({
+      entryPoints: [join(root, "dist/index.js")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      logLevel: "silent",
+      metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((i) => /^node:|(^|\/)(http2?|net|fs|ws)\b/.test(i) && !i.includes("node_modules/@bufbuild"))).toEqual([]);
+    expect(inputs.some((i) => i.includes("src/server") || i.includes("dist/server"))).toBe(false);
+  });
+});
+
+describe("the server CLI (npm run server)", () => {
+  it("listens on PORT, and on SIGTERM ends open streams with Unavailable and exits 0", async () => {
+    const child = spawn(process.execPath, [join(root, "dist/server/cli.js")], {
+      env: { ...process.env, PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding("utf8");
+        child.stdout.on("data", (chunk: string) => {
+          stdout += chunk;
+          const match = /listening on (http:\/\/\S+)/.exec(stdout);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        void exited.then((code) => reject(new Error(`the server exited with ${code} before listening: ${stdout}`)));
+      });
+      const { client, close } = weatherClient("Connect", url, "2");
+      try {
+        const iterator = client.subscribeWeather({ cityCode: "NYC" })[Symbol.asyncIterator]();
+        expect((await iterator.next()).done).toBe(false);
+        child.kill("SIGTERM");
+        expect(await streamCodeOf({ [Symbol.asyncIterator]: () => iterator })).toBe(Code.Unavailable);
+      } finally {
+        close();
+      }
+      expect(await exited).toBe(0);
+      expect(stdout).toContain("SIGTERM");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
