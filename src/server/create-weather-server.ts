@@ -11,6 +11,7 @@ import { createHttpHandler, type RouteHandler } from "./http-handler.js";
 import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
 import { createProtocolSniffingListener } from "./protocol-sniffing-listener.js";
 import { createWeatherServiceImpl } from "./weather-service.js";
+import { createWeatherSseRoute } from "./sse/weather-sse-route.js";
 
 /** Options of {@link createWeatherServer}; every one has a default. */
 export interface WeatherServerOptions {
@@ -34,6 +35,10 @@ export interface WeatherServerOptions {
   clock?: Clock;
   /** Called with unexpected handler failures. Default `console.error`. */
   onError?: (error: unknown) => void;
+  /** SSE: a comment line goes out after this long without other output, so proxies keep the stream. Default 15000. */
+  sseKeepaliveMs?: number;
+  /** SSE: the `retry:` hint, how long a standard `EventSource` waits before reconnecting. Default 1000. */
+  sseRetryMs?: number;
 }
 
 /** A running (or ready to run) reference server. */
@@ -82,7 +87,10 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const handleHttp = createHttpHandler({
     handlers: router.handlers,
     allowedOrigins: options.allowedOrigins ?? "*",
-    routes: [health],
+    routes: [
+      health,
+      createWeatherSseRoute(router.handlers, { keepaliveMs: options.sseKeepaliveMs, retryMs: options.sseRetryMs, clock, onError }),
+    ],
     onError,
   });
 

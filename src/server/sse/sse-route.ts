@@ -1,0 +1,132 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
+import { type Clock, systemClock } from "../../clock.js";
+import { SSE_PATH_PREFIX } from "../../codec/sse-protocol.js";
+import { sseStatusFromError } from "../../codec/sse-status.js";
+import type { RouteHandler } from "../http-handler.js";
+import { type NodeRequest, type NodeResponse, sendResponse } from "../node-http.js";
+import { endEvent, pumpResponse } from "./pump-response.js";
+import { readSseRequest, type SseRequest } from "./sse-request.js";
+import type { SseResume } from "./sse-resume.js";
+import { createSseWriter } from "./sse-writer.js";
+import { toUniversalRequest } from "./universal-request.js";
+
+/** Options of {@link createSseRoute}. */
+export interface SseRouteOptions {
+  /** The router's universal handlers (`router.handlers`): SSE dispatches into these. */
+  readonly handlers: readonly UniversalHandler[];
+  /** Methods whose messages carry a cursor as `id:` and accept `Last-Event-ID`. Default none. */
+  readonly resume?: readonly SseResume[];
+  /** A comment line goes out after this long without other output, so proxies keep the stream. Default 15000. */
+  readonly keepaliveMs?: number;
+  /** The `retry:` hint: how long a standard `EventSource` waits before reconnecting. Default 1000. */
+  readonly retryMs?: number;
+  /** Largest request message accepted (POST body or GET `message`). Default 1048576 (1 MiB). */
+  readonly readMaxBytes?: number;
+  /** Time source of the keepalive timer. Default the system clock. */
+  readonly clock?: Clock;
+  /** Called with failures that are not the client's fault. Default `console.error`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Serves `GET` and `POST /sse/{package.Service}/{Method}` for the unary and
+ * server-streaming methods of `handlers` as `text/event-stream`, by
+ * dispatching a Connect-protocol request into the same handler that serves
+ * Connect, gRPC and gRPC-Web (same interceptors, limits and errors).
+ * Client-streaming and bidi methods answer `unimplemented` (HTTP 501).
+ * The wire format is specified in docs/sse-protocol.md.
+ *
+ * @throws RangeError for a non-positive `keepaliveMs` or `readMaxBytes`, or a negative `retryMs`.
+ */
+export function createSseRoute(options: SseRouteOptions): RouteHandler {
+  const keepaliveMs = positive("keepaliveMs", options.keepaliveMs ?? 15_000);
+  const readMaxBytes = positive("readMaxBytes", options.readMaxBytes ?? 1024 * 1024);
+  const retryMs = options.retryMs ?? 1000;
+  if (!Number.isSafeInteger(retryMs) || retryMs < 0) {
+    throw new RangeError(`retryMs must be a non-negative integer, got ${retryMs}`);
+  }
+  const clock = options.clock ?? systemClock;
+  const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk SSE:", e));
+  const handlers = new Map(options.handlers.map((h) => [SSE_PATH_PREFIX + h.requestPath, h]));
+  const resumes = new Map((options.resume ?? []).map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
+
+  async function serve(req: NodeRequest, res: NodeResponse, handler: UniversalHandler): Promise<void> {
+    const resume = resumes.get(handler.requestPath);
+    const abort = new AbortController();
+    let sse: SseRequest;
+    let uReq: UniversalServerRequest;
+    try {
+      sse = await readSseRequest(req, new URL(req.url ?? "/", "http://localhost"), readMaxBytes);
+      uReq = toUniversalRequest(req, handler, sse, resume, abort.signal);
+    } catch (e) {
+      reject(res, ConnectError.from(e, Code.InvalidArgument));
+      return;
+    }
+    let body: AsyncIterator<Uint8Array> | undefined;
+    const writer = createSseWriter(res, {
+      clock,
+      keepaliveMs,
+      retryMs,
+      onClientGone() {
+        // The handler stops at its next await on ctx.signal; return() ends its iterator.
+        abort.abort(new ConnectError("the client closed the SSE stream", Code.Canceled));
+        body?.return?.().catch(() => undefined);
+      },
+    });
+    try {
+      const uRes = await handler(uReq);
+      await pumpResponse(uRes, {
+        handler,
+        binary: sse.binary,
+        resume,
+        writer,
+        setBody(b) {
+          body = b;
+          if (writer.closed) b.return?.().catch(() => undefined);
+        },
+      });
+    } catch (e) {
+      if (writer.closed) return;
+      if (!(e instanceof ConnectError)) onError(e);
+      const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+      writer.end(endEvent(sseStatusFromError(error)));
+    }
+  }
+
+  return (req, res, pathname) => {
+    if (!pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return false;
+    const handler = handlers.get(pathname);
+    if (handler === undefined) {
+      reject(res, new ConnectError(`no method at ${pathname}; SSE paths are ${SSE_PATH_PREFIX}/{package.Service}/{Method}`, Code.Unimplemented), 404);
+    } else if (req.method !== "GET" && req.method !== "POST") {
+      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${req.method ?? "?"}`, Code.Unimplemented), 405, { allow: "GET, POST" });
+    } else if (handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming") {
+      const kind = handler.method.methodKind === "bidi_streaming" ? "bidi-streaming" : "client-streaming";
+      reject(
+        res,
+        new ConnectError(
+          `${handler.requestPath} is ${kind}: SSE carries only unary and server-streaming calls. ` +
+            "Call it over the WebSocket tunnel (createWebSocketTransport, in browsers too) or over " +
+            "Connect/gRPC from Node (bidi needs HTTP/2).",
+          Code.Unimplemented,
+        ),
+      );
+    } else {
+      serve(req, res, handler).catch(onError);
+    }
+    return true;
+  };
+}
+
+/** Answers before dispatch, like a Connect unary error: an HTTP status and a JSON error body. */
+function reject(res: NodeResponse, error: ConnectError, status = codeToHttpStatus(error.code), headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  sendResponse(res, status, { ...headers, "content-type": "application/json" }, JSON.stringify(errorToJson(error, undefined)));
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive, got ${value}`);
+  return value;
+}
