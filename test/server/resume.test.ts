@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   // A cancelled stream must stop waiting for ticks on the server: no timer left behind.
-  await vi.waitFor(() => expect(clock.pendingTimers).toBe(0));
+  await vi.waitFor(() => expect(clock.pendingTimers).toBe(0), { interval: 5 });
 });
 
 afterAll(async () => {
