@@ -134,7 +134,8 @@ describe("npm pack", () => {
 describe("the browser entry", () => {
   it("bundles for the browser without any Node built-in", async () => {
     const result = await build({
-      entryPoints: [join(root, "dist/index.js")],
+      absWorkingDir: root,
+      entryPoints: ["dist/index.js"],
       bundle: true,
       platform: "browser",
       format: "esm",
@@ -142,9 +143,11 @@ describe("the browser entry", () => {
       logLevel: "silent",
       metafile: true,
     });
+    // esbuild already fails on a Node built-in for platform "browser"; also
+    // keep the Node-only pieces (the server, the `ws` package) out.
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((i) => /^node:|(^|\/)(http2?|net|fs|ws)\b/.test(i) && !i.includes("node_modules/@bufbuild"))).toEqual([]);
-    expect(inputs.some((i) => i.includes("src/server") || i.includes("dist/server"))).toBe(false);
+    expect(inputs.filter((i) => /^node:|node_modules\/ws\/|(src|dist)\/server\//.test(i))).toEqual([]);
+    expect(inputs).toContain("dist/index.js");
   });
 });
 
