@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type * as net from "node:net";
+import type * as stream from "node:stream";
 import { type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
@@ -10,6 +11,7 @@ import type { AllowedOrigins } from "./cors.js";
 import { createHttpHandler, type RouteHandler } from "./http-handler.js";
 import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
 import { createProtocolSniffingListener } from "./protocol-sniffing-listener.js";
+import { createTunnelServer, rejectUpgrade, type TunnelOptions } from "./tunnel/index.js";
 import { createWeatherServiceImpl } from "./weather-service.js";
 import { createWeatherSseRoute } from "./sse/weather-sse-route.js";
 
@@ -27,6 +29,13 @@ export interface WeatherServerOptions {
    * origins in production.
    */
   allowedOrigins?: AllowedOrigins;
+  /**
+   * The WebSocket tunnel at `GET /ws` (PROTOCOL.md §1): its limits
+   * (`maxStreams` 4096, `maxWebSocketMessageBytes` 16 MiB,
+   * `maxRequestMessageBytes` 4 MiB), `keepaliveTimeoutMs` (30000) and an
+   * `authenticate` hook for the `hello` headers. Its timers use `clock`.
+   */
+  tunnel?: TunnelOptions;
   /** Server interceptors, applied identically on every transport. */
   interceptors?: Interceptor[];
   /** How long `close()` lets streams finish before it cuts connections. Default 5000. */
@@ -104,7 +113,19 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     });
     handleHttp(req, res);
   };
-  const h1 = http.createServer(listener);
+  // Only WebSocket upgrades leave the request path (an `Upgrade: h2c` request is served as HTTP/1.1).
+  const h1 = http.createServer({ shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket" }, listener);
+  const tunnel = createTunnelServer({
+    ...options.tunnel,
+    handlers: router.handlers,
+    allowedOrigins: options.allowedOrigins ?? "*",
+    clock,
+    closeTimeoutMs: shutdownGraceMs,
+    onError,
+  });
+  h1.on("upgrade", (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+    if (!tunnel.handleUpgrade(req, socket, head)) rejectUpgrade(socket, 404, `no WebSocket endpoint at ${req.url ?? "/"}`);
+  });
   const h2 = http2.createServer(listener);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
@@ -142,6 +163,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     close() {
       closing ??= (async () => {
         shutdown.abort();
+        const tunnelClosed = tunnel.close();
         const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
         for (const session of sessions) session.close();
         if (activeRequests > 0) {
@@ -152,6 +174,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
           ]);
           grace.abort();
         }
+        await tunnelClosed;
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;
       })();

@@ -1,0 +1,47 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
+import type { ControlFrame, ErrorDetailField, HeaderList } from "../../codec/tunnel/index.js";
+
+type EndFrame = Extract<ControlFrame, { kind: "end" }>;
+
+/**
+ * A stream's request headers: its own `open` headers, plus the connection's
+ * `hello` headers it does not set itself (a stream's own field wins).
+ * @throws TypeError when a name or value is not a valid HTTP field.
+ */
+export function requestHeaders(hello: HeaderList, open: HeaderList): Headers {
+  const header = new Headers();
+  for (const [name, value] of open) header.append(name, value);
+  if (hello.length === 0) return header;
+  const own = new Set(header.keys());
+  for (const [name, value] of hello) {
+    if (!own.has(name.toLowerCase())) header.append(name, value);
+  }
+  return header;
+}
+
+/** Header fields in wire order, names in lower case (as `Headers` keeps them). */
+export function headerList(header: Headers): HeaderList {
+  const list: [string, string][] = [];
+  header.forEach((value, name) => list.push([name, value]));
+  return list;
+}
+
+/** The `end` frame of a stream that finished with `error` (undefined: OK). */
+export function endFrame(streamId: number, error: ConnectError | undefined, trailers: Headers): EndFrame {
+  if (error === undefined) return { kind: "end", streamId, code: 0, message: "", details: [], trailers: headerList(trailers) };
+  return {
+    kind: "end",
+    streamId,
+    code: error.code,
+    message: error.rawMessage,
+    details: error.details.map(detailField),
+    trailers: headerList(trailers),
+  };
+}
+
+function detailField(detail: ConnectError["details"][number]): ErrorDetailField {
+  // Parsed from the wire: already bytes. Raised by a handler: a message to serialize.
+  if ("type" in detail) return { type: detail.type, value: detail.value };
+  return { type: detail.desc.typeName, value: toBinary(detail.desc, create(detail.desc, detail.value)) };
+}

@@ -1,0 +1,92 @@
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { type Clock, systemClock } from "../../clock.js";
+import type { AllowedOrigins } from "../cors.js";
+
+/**
+ * Checks a connection's `hello` headers (credentials). Throw (or reject) to
+ * refuse the connection: a `ConnectError` with `Code.PermissionDenied` closes
+ * it with `4403`, anything else with `4401`; the error's message becomes the
+ * close reason (cut to 123 bytes). Streams wait until it settles.
+ */
+export type TunnelAuthenticate = (helloHeaders: Headers) => void | Promise<void>;
+
+/** The tunnel's tunables; every one has a default. */
+export interface TunnelOptions {
+  /** Request path of the upgrade. Default `"/ws"`. */
+  readonly path?: string;
+  /** Open streams per connection; one more ends at once with `ResourceExhausted`. Default 4096. */
+  readonly maxStreams?: number;
+  /** Largest WebSocket message accepted; a larger one closes the connection with `1009`. Default 16 MiB. */
+  readonly maxWebSocketMessageBytes?: number;
+  /** Largest request message (envelope payload); a larger one ends its stream with `ResourceExhausted`. Default 4 MiB. */
+  readonly maxRequestMessageBytes?: number;
+  /** A connection that sends nothing for this long is closed with `4000`. Default 30000. */
+  readonly keepaliveTimeoutMs?: number;
+  /** Checks the `hello` headers; default: every connection is accepted (interceptors still see the headers). */
+  readonly authenticate?: TunnelAuthenticate;
+}
+
+/** Options of {@link createTunnelServer}. */
+export interface TunnelServerOptions extends TunnelOptions {
+  /** The router's universal handlers, the same that serve HTTP (`router.handlers`). */
+  readonly handlers: readonly UniversalHandler[];
+  /** Browser origins allowed on upgrade (`"*"`: any). An upgrade with another `Origin` gets `403`. Default `"*"`. */
+  readonly allowedOrigins?: AllowedOrigins;
+  /** Time source for keepalive, deadlines and the shutdown wait. Default the system clock. */
+  readonly clock?: Clock;
+  /** When it aborts the tunnel shuts down as if `close()` had been called. */
+  readonly shutdownSignal?: AbortSignal;
+  /** How long `close()` waits for clients to finish the closing handshake before cutting sockets. Default 5000. */
+  readonly closeTimeoutMs?: number;
+  /** Unexpected failures (a broken handler, a socket error). Default `console.error`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Options after defaults and validation, shared by every connection. */
+export interface TunnelConfig {
+  readonly path: string;
+  readonly handlers: ReadonlyMap<string, UniversalHandler>;
+  readonly allowedOrigins: AllowedOrigins;
+  readonly clock: Clock;
+  readonly maxStreams: number;
+  readonly maxWebSocketMessageBytes: number;
+  readonly maxRequestMessageBytes: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+  readonly authenticate: TunnelAuthenticate | undefined;
+  readonly onError: (error: unknown) => void;
+}
+
+const MiB = 1024 * 1024;
+
+export function resolveTunnelOptions(options: TunnelServerOptions): TunnelConfig {
+  const path = options.path ?? "/ws";
+  if (!path.startsWith("/")) throw new RangeError(`tunnel path must start with "/", got "${path}"`);
+  return {
+    path,
+    handlers: new Map(options.handlers.map((h) => [h.requestPath, h])),
+    allowedOrigins: options.allowedOrigins ?? "*",
+    clock: options.clock ?? systemClock,
+    maxStreams: positiveInteger("maxStreams", options.maxStreams ?? 4096),
+    maxWebSocketMessageBytes: positiveInteger("maxWebSocketMessageBytes", options.maxWebSocketMessageBytes ?? 16 * MiB),
+    maxRequestMessageBytes: positiveInteger("maxRequestMessageBytes", options.maxRequestMessageBytes ?? 4 * MiB),
+    keepaliveTimeoutMs: positiveInteger("keepaliveTimeoutMs", options.keepaliveTimeoutMs ?? 30_000),
+    closeTimeoutMs: nonNegative("closeTimeoutMs", options.closeTimeoutMs ?? 5000),
+    authenticate: options.authenticate,
+    onError: options.onError ?? ((e: unknown) => console.error("weather-sdk tunnel:", e)),
+  };
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`tunnel option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`tunnel option ${name} must be zero or more milliseconds, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,316 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { RawData, WebSocket } from "ws";
+import {
+  type ControlFrame,
+  type DataFrame,
+  decodeFrameBatch,
+  encodeFrameBatch,
+  type Frame,
+  type FrameSink,
+  type HeaderList,
+  TunnelProtocolError,
+} from "../../codec/tunnel/index.js";
+import { CLOSE_CODE, closeReason } from "./close-codes.js";
+import { requestHeaders } from "./frame-values.js";
+import type { TunnelConfig } from "./options.js";
+import { type StreamHost, TunnelStream } from "./tunnel-stream.js";
+
+/** One server-side tunnel connection, as the tunnel server sees it. */
+export interface TunnelConnection {
+  /** Sends `go_away`, ends every open stream with `Unavailable`, flushes, closes with 1001. */
+  goAway(message: string): void;
+  /** Cuts the socket without a closing handshake. */
+  terminate(): void;
+  /** Resolves once the socket is closed. */
+  readonly closed: Promise<void>;
+}
+
+/** Frames held back while an asynchronous `authenticate` runs. */
+type Deferred = ControlFrame | { readonly kind: "deferredData"; readonly streamId: number; readonly buf: Uint8Array; readonly start: number; readonly end: number };
+
+type State =
+  | { readonly kind: "awaitingHello" }
+  | { readonly kind: "authenticating"; readonly deferred: Deferred[] }
+  | { readonly kind: "ready" }
+  | { readonly kind: "closed" };
+
+const MAX_STREAM_ID = 0x7fff_ffff;
+const noop = (): void => undefined;
+const SEND_OPTIONS = { binary: true } as const;
+
+/** Serves the tunnel on an accepted WebSocket (PROTOCOL.md §1). */
+export function serveTunnelConnection(socket: WebSocket, config: TunnelConfig, baseUrl: string): TunnelConnection {
+  return new Connection(socket, config, baseUrl);
+}
+
+class Connection implements TunnelConnection, FrameSink, StreamHost {
+  readonly closed: Promise<void>;
+  private state: State = { kind: "awaitingHello" };
+  private hello: HeaderList = [];
+  private readonly streams = new Map<number, TunnelStream>();
+  private lastStreamId = 0;
+  /** Frames of this turn, sent as one WebSocket message by `flush`. */
+  private pending: Frame[] = [];
+  /** This turn's `data` frame of each stream, so its envelopes share one frame. */
+  private readonly pendingData = new Map<number, DataFrame & { readonly chunks: Uint8Array[] }>();
+  private flushScheduled = false;
+  private lastReceivedMs: number;
+  private keepaliveTimer: unknown;
+  private readonly flushNow = (): void => this.flush();
+  private readonly onKeepaliveTimer = (): void => this.checkKeepalive();
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly config: TunnelConfig,
+    readonly baseUrl: string,
+  ) {
+    this.lastReceivedMs = config.clock.now();
+    this.keepaliveTimer = config.clock.setTimeout(this.onKeepaliveTimer, config.keepaliveTimeoutMs);
+    let resolveClosed = noop;
+    this.closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+    socket.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    // ws closes the socket itself on invalid frames (1002, 1009 over maxPayload, …); "close" follows.
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      this.shutDown(new ConnectError("the tunnel connection closed", Code.Canceled));
+      resolveClosed();
+    });
+  }
+
+  // --- incoming -------------------------------------------------------------
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.state.kind === "closed") return;
+    this.lastReceivedMs = this.config.clock.now();
+    if (!isBinary) {
+      this.closeWith(CLOSE_CODE.unsupportedData, "text message: the tunnel takes binary FrameBatch messages only");
+      return;
+    }
+    try {
+      decodeFrameBatch(toBytes(data), this);
+    } catch (e) {
+      this.onDecodeError(e);
+    }
+  }
+
+  private onDecodeError(e: unknown): void {
+    if (e instanceof TunnelProtocolError) {
+      this.closeWith(CLOSE_CODE.protocolError, e.message);
+      return;
+    }
+    this.config.onError(e);
+    this.closeWith(CLOSE_CODE.internalError, "internal error");
+  }
+
+  data(streamId: number, buf: Uint8Array, start: number, end: number): void {
+    const state = this.state;
+    if (state.kind === "ready") this.streams.get(streamId)?.onData(buf, start, end);
+    else if (state.kind === "authenticating") state.deferred.push({ kind: "deferredData", streamId, buf, start, end });
+    else if (state.kind === "awaitingHello") throw protocolError("the first frame of a connection must be hello");
+  }
+
+  control(frame: ControlFrame): void {
+    const state = this.state;
+    if (state.kind === "ready") this.dispatch(frame);
+    else if (state.kind === "authenticating") state.deferred.push(frame);
+    else if (state.kind === "awaitingHello") {
+      if (frame.kind !== "hello") throw protocolError(`the first frame of a connection must be hello, got ${frame.kind}`);
+      this.onHello(frame.headers);
+    }
+  }
+
+  private dispatch(frame: ControlFrame): void {
+    switch (frame.kind) {
+      case "open":
+        this.onOpen(frame);
+        return;
+      case "halfClose":
+        this.streams.get(frame.streamId)?.onHalfClose();
+        return;
+      case "cancel":
+        this.streams.get(frame.streamId)?.onCancel();
+        return;
+      case "windowUpdate":
+        this.streams.get(frame.streamId)?.onWindowUpdate(frame.bytes);
+        return;
+      case "ping":
+        this.queue({ kind: "pong", streamId: 0, payload: frame.payload });
+        return;
+      default:
+        // pong only proves liveness; a repeated hello and server-to-client kinds are ignored.
+        return;
+    }
+  }
+
+  private onHello(headers: HeaderList): void {
+    this.hello = headers;
+    const authenticate = this.config.authenticate;
+    if (authenticate === undefined) {
+      this.state = { kind: "ready" };
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = authenticate(requestHeaders([], headers));
+    } catch (e) {
+      this.rejectHello(e);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      this.state = { kind: "ready" };
+      return;
+    }
+    const state: State = { kind: "authenticating", deferred: [] };
+    this.state = state;
+    result.then(
+      () => this.onAuthenticated(state),
+      (e: unknown) => {
+        if (this.state === state) this.rejectHello(e);
+      },
+    );
+  }
+
+  private onAuthenticated(state: State & { kind: "authenticating" }): void {
+    if (this.state !== state) return; // closed meanwhile
+    this.state = { kind: "ready" };
+    try {
+      for (const frame of state.deferred) {
+        if (!this.isReady()) return; // a deferred frame closed the connection
+        if (frame.kind === "deferredData") this.streams.get(frame.streamId)?.onData(frame.buf, frame.start, frame.end);
+        else this.dispatch(frame);
+      }
+    } catch (e) {
+      this.onDecodeError(e);
+    }
+  }
+
+  private isReady(): boolean {
+    return this.state.kind === "ready";
+  }
+
+  private rejectHello(e: unknown): void {
+    const error = ConnectError.from(e, Code.Unauthenticated);
+    const code = error.code === Code.PermissionDenied ? CLOSE_CODE.permissionDenied : CLOSE_CODE.unauthenticated;
+    this.closeWith(code, error.rawMessage);
+  }
+
+  private onOpen(frame: ControlFrame & { kind: "open" }): void {
+    const id = frame.streamId;
+    if (id <= this.lastStreamId || id > MAX_STREAM_ID) {
+      throw protocolError(`stream id ${id} is out of order: each open needs an id above ${this.lastStreamId} and below 2^31`);
+    }
+    this.lastStreamId = id;
+    const handler = this.config.handlers.get(frame.path);
+    if (handler === undefined) {
+      this.endAtOnce(id, new ConnectError(`unknown procedure ${frame.path}`, Code.Unimplemented));
+      return;
+    }
+    if (this.streams.size >= this.config.maxStreams) {
+      const message = `this connection already has ${this.config.maxStreams} open streams; wait for one to end`;
+      this.endAtOnce(id, new ConnectError(message, Code.ResourceExhausted));
+      return;
+    }
+    let header: Headers;
+    try {
+      header = requestHeaders(this.hello, frame.headers);
+    } catch (e) {
+      this.endAtOnce(id, new ConnectError(`invalid request header: ${String(e)}`, Code.InvalidArgument));
+      return;
+    }
+    this.streams.set(id, new TunnelStream(this, id, handler, header, frame.initialWindow));
+  }
+
+  private endAtOnce(streamId: number, error: ConnectError): void {
+    this.queue({ kind: "end", streamId, code: error.code, message: error.rawMessage, details: [], trailers: [] });
+  }
+
+  // --- outgoing -------------------------------------------------------------
+
+  queue(frame: ControlFrame): void {
+    this.pending.push(frame);
+    this.scheduleFlush();
+  }
+
+  queueData(streamId: number, envelopes: Uint8Array): void {
+    const frame = this.pendingData.get(streamId);
+    if (frame !== undefined) {
+      frame.chunks.push(envelopes);
+      return;
+    }
+    const created = { kind: "data" as const, streamId, chunks: [envelopes] };
+    this.pendingData.set(streamId, created);
+    this.pending.push(created);
+    this.scheduleFlush();
+  }
+
+  removeStream(streamId: number): void {
+    this.streams.delete(streamId);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushNow);
+  }
+
+  /** Sends every frame queued in this turn as one WebSocket message. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = encodeFrameBatch(this.pending);
+    this.pending.length = 0;
+    this.pendingData.clear();
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(batch, SEND_OPTIONS);
+  }
+
+  // --- lifecycle ------------------------------------------------------------
+
+  private checkKeepalive(): void {
+    if (this.state.kind === "closed") return;
+    const idleMs = this.config.clock.now() - this.lastReceivedMs;
+    const timeoutMs = this.config.keepaliveTimeoutMs;
+    if (idleMs >= timeoutMs) {
+      this.closeWith(CLOSE_CODE.keepaliveTimeout, `nothing received for ${timeoutMs} ms; send a ping at least every ${timeoutMs / 2} ms`);
+      return;
+    }
+    this.keepaliveTimer = this.config.clock.setTimeout(this.onKeepaliveTimer, timeoutMs - idleMs);
+  }
+
+  goAway(message: string): void {
+    if (this.state.kind === "closed") return;
+    this.queue({ kind: "goAway", streamId: 0, lastStreamId: this.lastStreamId, message });
+    const reason = new ConnectError(message, Code.Unavailable);
+    for (const stream of [...this.streams.values()]) stream.fail(reason);
+    this.closeWith(CLOSE_CODE.goingAway, message);
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  /** Flushes what is queued (ends of other streams are still worth sending), then closes. */
+  private closeWith(code: number, reason: string): void {
+    if (this.state.kind === "closed") return;
+    this.shutDown(new ConnectError(`the tunnel connection closed: ${reason}`, Code.Canceled));
+    this.flush();
+    this.socket.close(code, closeReason(reason));
+  }
+
+  /** Stops every stream's handler without sending anything for it. */
+  private shutDown(reason: ConnectError): void {
+    if (this.state.kind === "closed") return;
+    this.state = { kind: "closed" };
+    this.config.clock.clearTimeout(this.keepaliveTimer);
+    for (const stream of [...this.streams.values()]) stream.abort(reason);
+  }
+}
+
+function protocolError(message: string): TunnelProtocolError {
+  return new TunnelProtocolError("unexpected_frame", message);
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

@@ -1,0 +1,214 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
+import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES } from "../../codec/tunnel/index.js";
+import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
+import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
+import { endFrame, headerList } from "./frame-values.js";
+import type { TunnelConfig } from "./options.js";
+import { RequestBody } from "./request-body.js";
+
+/** What a stream needs from its connection. */
+export interface StreamHost {
+  readonly config: TunnelConfig;
+  /** Absolute base URL for request URLs, e.g. `http://127.0.0.1:8080`. */
+  readonly baseUrl: string;
+  queue(frame: ControlFrame): void;
+  /** Queues whole envelopes; those of one stream queued in one turn share a `data` frame. */
+  queueData(streamId: number, envelopes: Uint8Array): void;
+  /** The stream has ended (or was cancelled): frames for its id are ignored from now on. */
+  removeStream(streamId: number): void;
+}
+
+/** The client gets more credit once the handler consumed this much (PROTOCOL.md §1.6). */
+const GRANT_THRESHOLD = DEFAULT_INITIAL_WINDOW / 2;
+const TIMEOUT_PATTERN = /^\d{1,10}$/;
+
+/**
+ * One tunnel stream on the server: the request side as frames arrive
+ * (credit, limits, the single message of unary and server-streaming calls),
+ * the call into the router's handler, and its answer as frames, pulled only
+ * while the client's credit lasts.
+ */
+export class TunnelStream implements UniversalCallSink {
+  private readonly singleRequest: boolean;
+  private phase: "receiving" | "running" | "ended" = "receiving";
+  private call: UniversalCall | undefined;
+  /** Streaming request kinds: what the handler reads. */
+  private readonly body: RequestBody | undefined;
+  /** Single-request kinds: the one envelope, kept until `half_close`. */
+  private single: Uint8Array | undefined;
+  private requestDone = false;
+  /** Bytes of `data` the client may still send; may go negative once (§1.6). */
+  private receiveCredit = DEFAULT_INITIAL_WINDOW;
+  /** Bytes the handler consumed and the client was not yet granted. */
+  private consumed = 0;
+  /** Bytes of `data` the server may still send. */
+  private sendCredit: number;
+  private deadlineTimer: unknown;
+
+  constructor(
+    private readonly host: StreamHost,
+    readonly id: number,
+    private readonly handler: UniversalHandler,
+    private readonly header: Headers,
+    initialWindow: number,
+  ) {
+    this.sendCredit = initialWindow === 0 ? DEFAULT_INITIAL_WINDOW : initialWindow;
+    this.singleRequest = hasSingleRequest(handler);
+    this.body = this.singleRequest ? undefined : new RequestBody((bytes) => this.onConsumed(bytes));
+    const timeout = header.get("connect-timeout-ms");
+    if (timeout !== null && TIMEOUT_PATTERN.test(timeout)) {
+      // connect does not enforce deadlines on streams by itself; the tunnel does, on every kind.
+      this.deadlineTimer = host.config.clock.setTimeout(() => this.onDeadline(timeout), Number(timeout));
+    }
+    if (this.body !== undefined) this.start(this.body);
+  }
+
+  onData(buf: Uint8Array, start: number, end: number): void {
+    if (this.phase === "ended" || this.requestDone) return;
+    if (this.receiveCredit <= 0) {
+      this.fail(new ConnectError(`the client sent data beyond its flow-control credit of ${DEFAULT_INITIAL_WINDOW} bytes`, Code.ResourceExhausted));
+      return;
+    }
+    this.receiveCredit -= end - start;
+    const count = this.checkEnvelopes(buf, start, end);
+    if (count <= 0) return;
+    if (this.body !== undefined) {
+      this.body.push(buf.subarray(start, end));
+    } else if (this.single !== undefined || count > 1) {
+      this.fail(tooManyRequests(this.handler));
+    } else {
+      this.single = buf.subarray(start, end);
+    }
+  }
+
+  onHalfClose(): void {
+    if (this.phase === "ended" || this.requestDone) return;
+    this.requestDone = true;
+    if (this.body !== undefined) {
+      this.body.close();
+      return;
+    }
+    const envelope = this.single;
+    if (envelope === undefined) {
+      this.fail(new ConnectError(`${this.handler.requestPath} takes exactly one request message before half_close, got none`, Code.InvalidArgument));
+      return;
+    }
+    this.single = undefined;
+    const unary = this.handler.method.methodKind === "unary";
+    this.start(createAsyncIterable([unary ? envelope.subarray(ENVELOPE_HEADER_BYTES) : envelope]));
+  }
+
+  onWindowUpdate(bytes: number): void {
+    if (this.phase === "ended") return;
+    this.sendCredit += bytes;
+    if (this.sendCredit > 0) this.call?.resume();
+  }
+
+  /** The client abandoned the stream: abort the handler, send nothing more. */
+  onCancel(): void {
+    this.abort(new ConnectError("the client cancelled the stream", Code.Canceled));
+  }
+
+  /** Ends the stream with `error` on the server's initiative (limits, deadline, shutdown). */
+  fail(error: ConnectError): void {
+    if (this.phase === "ended") return;
+    this.host.queue(endFrame(this.id, error, new Headers()));
+    this.abort(error);
+  }
+
+  /** Ends the stream without an `end` frame: the client cancelled or the connection is gone. */
+  abort(reason: ConnectError): void {
+    if (this.phase === "ended") return;
+    this.cleanUp();
+    this.call?.abort(reason);
+    this.body?.fail(reason);
+  }
+
+  headers(header: Headers): void {
+    if (this.phase === "ended") return;
+    this.host.queue({ kind: "headers", streamId: this.id, headers: headerList(header) });
+  }
+
+  data(envelopes: Uint8Array): boolean {
+    if (this.phase === "ended") return false;
+    this.host.queueData(this.id, envelopes);
+    this.sendCredit -= envelopes.length;
+    return this.sendCredit > 0;
+  }
+
+  end(error: ConnectError | undefined, trailers: Headers): void {
+    if (this.phase === "ended") return;
+    this.host.queue(endFrame(this.id, error, trailers));
+    this.cleanUp();
+    // A handler that finished without reading all its input must not leave a reader waiting.
+    this.body?.fail(new ConnectError("the call has ended", Code.Canceled));
+  }
+
+  private start(body: AsyncIterable<Uint8Array>): void {
+    this.phase = "running";
+    const { config, baseUrl } = this.host;
+    this.call = startUniversalCall(
+      { handler: this.handler, url: baseUrl + this.handler.requestPath, header: this.header, body, onError: config.onError },
+      this,
+    );
+  }
+
+  /**
+   * Counts the whole envelopes in a request `data` frame; on a violation
+   * ends the stream and returns -1.
+   */
+  private checkEnvelopes(buf: Uint8Array, start: number, end: number): number {
+    const limit = this.host.config.maxRequestMessageBytes;
+    let count = 0;
+    let pos = start;
+    while (pos < end) {
+      if (pos + ENVELOPE_HEADER_BYTES > end) {
+        this.fail(new ConnectError("a data frame must hold whole envelopes; this one ends inside an envelope header", Code.InvalidArgument));
+        return -1;
+      }
+      const flags = buf[pos] as number;
+      const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+      if (flags !== 0) {
+        this.fail(new ConnectError(`request envelope flags must be 0 in tunnel version 1, got ${flags}`, Code.InvalidArgument));
+        return -1;
+      }
+      if (length > limit) {
+        this.fail(new ConnectError(`a request message of ${length} bytes is over the server's limit of ${limit} bytes`, Code.ResourceExhausted));
+        return -1;
+      }
+      pos += ENVELOPE_HEADER_BYTES + length;
+      if (pos > end) {
+        this.fail(new ConnectError("a data frame must hold whole envelopes; this one ends inside a message", Code.InvalidArgument));
+        return -1;
+      }
+      count++;
+    }
+    return count;
+  }
+
+  private onConsumed(bytes: number): void {
+    if (this.phase === "ended" || this.requestDone) return;
+    this.consumed += bytes;
+    if (this.consumed < GRANT_THRESHOLD) return;
+    this.host.queue({ kind: "windowUpdate", streamId: this.id, bytes: this.consumed });
+    this.receiveCredit += this.consumed;
+    this.consumed = 0;
+  }
+
+  private onDeadline(timeout: string): void {
+    this.deadlineTimer = undefined;
+    this.fail(new ConnectError(`the deadline of ${timeout} ms (connect-timeout-ms) passed`, Code.DeadlineExceeded));
+  }
+
+  private cleanUp(): void {
+    this.phase = "ended";
+    if (this.deadlineTimer !== undefined) this.host.config.clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.host.removeStream(this.id);
+  }
+}
+
+function tooManyRequests(handler: UniversalHandler): ConnectError {
+  return new ConnectError(`${handler.requestPath} takes exactly one request message, got several`, Code.InvalidArgument);
+}
