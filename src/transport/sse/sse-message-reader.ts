@@ -78,8 +78,12 @@ export function createSseMessageReader<T>(
       throw failure(e);
     }
     try {
-      // At the end, an event without its closing blank line is dropped, as the standard says.
-      decoder.feed(chunk.done ? text.decode() : text.decode(chunk.value, { stream: true }));
+      if (chunk.done) {
+        decoder.feed(text.decode());
+        decoder.finish();
+      } else {
+        decoder.feed(text.decode(chunk.value, { stream: true }));
+      }
     } catch (e) {
       reader.cancel().catch(() => undefined);
       throw e instanceof ConnectError
