@@ -1,8 +1,10 @@
+import type * as http from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { encodeEnvelope, type UniversalHandler } from "@connectrpc/connect/protocol";
+import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { type AllowedOrigins, applyCors } from "./cors.js";
-import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
+import { type NodeRequest, type NodeResponse, sendResponse, sendText } from "./node-http.js";
 
 /** Serves one path prefix outside the RPC routes (SSE, health, …); returns false to pass. */
 export type RouteHandler = (req: NodeRequest, res: NodeResponse, pathname: string) => boolean;
@@ -32,6 +34,7 @@ export function createHttpHandler(options: HttpHandlerOptions): (req: NodeReques
       sendText(res, 404, `no route for ${pathname}\n`);
       return;
     }
+    if (refuseBidiOverHttp1(handler, req, res)) return;
     const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
     handler(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
@@ -40,4 +43,39 @@ export function createHttpHandler(options: HttpHandlerOptions): (req: NodeReques
         if (ConnectError.from(reason).code !== Code.Aborted) options.onError(reason);
       });
   };
+}
+
+/**
+ * connect's handlers refuse bidi streaming over HTTP/1.x with a bare HTTP 505,
+ * which every client can only read as `Unknown`. Answer instead in the
+ * caller's protocol with `Unimplemented` and a message that says what to do.
+ * Returns true when the request was answered here.
+ */
+function refuseBidiOverHttp1(handler: UniversalHandler, req: NodeRequest, res: NodeResponse): boolean {
+  if (handler.method.methodKind !== "bidi_streaming" || req.httpVersionMajor >= 2) return false;
+  const contentType = req.headers["content-type"] ?? "";
+  const error = new ConnectError(
+    `${handler.method.name} is bidirectional streaming, which needs HTTP/2: ` +
+      `use h2c (connect-node: httpVersion "2") or the WebSocket transport`,
+    Code.Unimplemented,
+  );
+  if (/^application\/connect\+(proto|json)\b/.test(contentType)) {
+    // Connect streaming reports errors in the end-of-stream message of a 200.
+    const json = JSON.stringify(endStreamToJson(new Headers(), error, undefined));
+    const body = encodeEnvelope(endStreamFlag, new TextEncoder().encode(json));
+    const r = res as http.ServerResponse; // both Node servers take a byte body the same way
+    r.writeHead(200, { "Content-Type": contentType, "Content-Length": body.byteLength });
+    r.end(body);
+    return true;
+  }
+  if (/^application\/grpc(-web)?(\+\w+)?\b/.test(contentType)) {
+    // A trailers-only response: the status travels in the headers.
+    sendResponse(res, 200, {
+      "Content-Type": contentType,
+      "grpc-status": String(error.code),
+      "grpc-message": encodeURIComponent(error.rawMessage),
+    });
+    return true;
+  }
+  return false;
 }

@@ -1,6 +1,7 @@
 // All four call modes through connect-node clients against the real server on
 // port 0: Connect, gRPC and gRPC-Web over h2c, and what HTTP/1.1 can carry.
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherResponse, WeatherResponseSchema } from "../../src/gen/weather_pb.js";
 import { readingAt, tickAt } from "../../src/simulation/index.js";
@@ -220,10 +221,14 @@ describe.each(HTTP1_PROTOCOL_NAMES)("connect-node %s over HTTP/1.1", (protocol) 
 
   it("ReportBatch streams the request body", () => checkClientStream(client));
 
-  it("WeatherChat is refused at once: bidi needs HTTP/2", async () => {
+  it("WeatherChat is refused at once with Unimplemented: bidi needs HTTP/2", async () => {
     const chat = openChat(client);
     chat.send({ cityCode: "NYC" });
-    // connect's handlers answer HTTP 505, which clients can only map to Unknown.
-    await expect(chat.next()).rejects.toThrow(/HTTP 505/);
+    const error = await chat.next().then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(error?.code).toBe(Code.Unimplemented);
+    expect(error?.rawMessage).toMatch(/WeatherChat .* needs HTTP\/2/);
   });
 });

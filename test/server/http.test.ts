@@ -118,6 +118,39 @@ describe.each([
   });
 });
 
+describe("bidi streaming over HTTP/1.1", () => {
+  const chat = (contentType: string): RawRequest => ({
+    method: "POST",
+    path: "/weather.WeatherService/WeatherChat",
+    headers: { "content-type": contentType },
+    body: "",
+  });
+
+  it("is refused in the Connect protocol with an Unimplemented end-stream message", async () => {
+    const res = await h1Request(open.url, chat("application/connect+json"));
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/connect+json");
+    const envelope = Buffer.from(res.body, "latin1");
+    expect(envelope[0], "end-stream flag").toBe(2);
+    const end = JSON.parse(res.body.slice(5)) as { error: { code: string; message: string } };
+    expect(end.error.code).toBe("unimplemented");
+    expect(end.error.message).toContain("needs HTTP/2");
+  });
+
+  it.each(["application/grpc-web+proto", "application/grpc"])("is refused as %s with grpc-status 12", async (contentType) => {
+    const res = await h1Request(open.url, chat(contentType));
+    expect(res.status).toBe(200);
+    expect(res.headers["grpc-status"]).toBe("12");
+    expect(decodeURIComponent(String(res.headers["grpc-message"]))).toContain("needs HTTP/2");
+  });
+
+  it("still works over h2c", async () => {
+    const res = await h2Request(open.url, chat("application/connect+json"));
+    expect(res.status).toBe(200);
+    expect(res.body).not.toContain("unimplemented");
+  });
+});
+
 describe("hostile bytes on the port", () => {
   const port = () => Number(new URL(open.url).port);
   const stillServes = async () => {
