@@ -31,6 +31,11 @@ export interface WeatherServiceConfig {
  */
 export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceImpl<typeof WeatherService> {
   const { tickMs, clock } = config;
+  // Timestamps are whole milliseconds (int64) and cursors are divided by tickMs
+  // as bigints: a fractional tick would fail on every other reading.
+  if (!Number.isSafeInteger(tickMs) || tickMs <= 0) {
+    throw new RangeError(`tickMs must be a positive whole number of milliseconds, got ${tickMs}`);
+  }
   const historyTicks = Math.floor(config.historyWindowMs / tickMs);
 
   /** Waits until tick `tick` has started; rejects when the call or the server ends. */
