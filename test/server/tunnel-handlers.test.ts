@@ -1,0 +1,150 @@
+// The tunnel server in front of a router with handlers written to test it:
+// one that ignores its signal, headers and trailers on every kind, error
+// details, a handler that throws something that is not a ConnectError.
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, type ServiceImpl } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type WeatherResponse, WeatherResponseSchema, WeatherService, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
+import { createTunnelServer, type TunnelServer } from "../../src/server/tunnel/index.js";
+import { dataFrame, messagesOf, nthMessage, openRawTunnel, type RawTunnel, streamOpener, WEATHER } from "../helpers/raw-tunnel.js";
+
+/** Resolves when the stubborn stream's generator has finished (its `finally` ran). */
+let stubbornStopped: Promise<number>;
+let markStopped: (yields: number) => void;
+function resetStubborn(): void {
+  stubbornStopped = new Promise((resolve) => (markStopped = resolve));
+}
+
+const reading = (description: string): WeatherResponse => create(WeatherResponseSchema, { description });
+
+const impl: ServiceImpl<typeof WeatherService> = {
+  getWeather(req, ctx) {
+    ctx.responseHeader.set("x-h", "header");
+    ctx.responseTrailer.set("x-t", "trailer");
+    if (req.cityCode === "DETAIL") {
+      throw new ConnectError("with a detail", Code.FailedPrecondition, undefined, [{ desc: WeatherResponseSchema, value: { description: "why" } }]);
+    }
+    if (req.cityCode === "BOOM") throw new Error("not a ConnectError");
+    return reading(req.cityCode);
+  },
+  // Ignores ctx.signal on purpose: only return() on its iterator stops it.
+  async *subscribeWeather(req) {
+    let yields = 0;
+    try {
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yields++;
+        yield reading(`${req.cityCode} ${yields}`);
+      }
+    } finally {
+      markStopped(yields);
+    }
+  },
+  async reportBatch(readings, ctx) {
+    let n = 0;
+    for await (const _ of readings) n++;
+    ctx.responseTrailer.set("x-count", String(n));
+    return reading(`${n}`);
+  },
+  async *weatherChat(requests, ctx) {
+    ctx.responseHeader.set("x-chat", "hi");
+    for await (const r of requests) yield reading(r.cityCode);
+    ctx.responseTrailer.set("x-chat-end", "bye");
+  },
+};
+
+let httpServer: http.Server;
+let tunnelServer: TunnelServer;
+let baseUrl: string;
+let tunnel: RawTunnel;
+const open = streamOpener();
+
+beforeAll(async () => {
+  const router = createConnectRouter();
+  router.service(WeatherService, impl);
+  tunnelServer = createTunnelServer({ handlers: router.handlers, onError: () => undefined });
+  httpServer = http.createServer((_req, res) => res.writeHead(404).end());
+  httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
+    if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  tunnel = await openRawTunnel(baseUrl);
+});
+
+afterAll(async () => {
+  await tunnelServer.close();
+  await new Promise((resolve) => httpServer.close(resolve));
+});
+
+describe("tunnel: handler contracts", () => {
+  it("cancel stops a handler that ignores its signal; nothing more is sent for the stream", async () => {
+    resetStubborn();
+    const s = open(WEATHER.subscribeWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "A" }), { kind: "halfClose", streamId: s.id }]);
+    await nthMessage(tunnel, s.id, WeatherResponseSchema, 3);
+    tunnel.send([{ kind: "cancel", streamId: s.id }, { kind: "ping", streamId: 0, payload: 9 }]);
+    const pong = await tunnel.waitFor("pong", (f) => f.kind === "pong" && f.payload === 9);
+    const yields = await stubbornStopped;
+    // A round trip after the handler stopped: anything it produced would be here by now.
+    tunnel.send([{ kind: "ping", streamId: 0, payload: 10 }]);
+    await tunnel.waitFor("pong", (f) => f.kind === "pong" && f.payload === 10);
+    const after = tunnel.frames.filter((f, i) => f.streamId === s.id && i > tunnel.frames.indexOf(pong));
+    expect(after).toEqual([]);
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema).length).toBeLessThanOrEqual(yields);
+  });
+
+  it("a deadline stops a handler that ignores its signal, with DeadlineExceeded", async () => {
+    resetStubborn();
+    const s = open(WEATHER.subscribeWeather, [["connect-timeout-ms", "30"]]);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "B" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(Code.DeadlineExceeded);
+    await stubbornStopped;
+  });
+
+  it("unary: response headers in headers, trailers in end, without HTTP-level fields", async () => {
+    const s = open(WEATHER.getWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "OK" }), { kind: "halfClose", streamId: s.id }]);
+    const end = await tunnel.end(s.id);
+    expect(end).toMatchObject({ code: 0, trailers: [["x-t", "trailer"]] });
+    expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({ headers: [["x-h", "header"]] });
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema)[0]?.description).toBe("OK");
+  });
+
+  it("unary error: code, message, details as type + bytes, headers and trailers", async () => {
+    const s = open(WEATHER.getWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "DETAIL" }), { kind: "halfClose", streamId: s.id }]);
+    const end = await tunnel.end(s.id);
+    expect(end).toMatchObject({ code: Code.FailedPrecondition, message: "with a detail", trailers: [["x-t", "trailer"]] });
+    expect(end.details.map((d) => d.type)).toEqual(["weather.WeatherResponse"]);
+    const detail = end.details[0];
+    if (detail === undefined) throw new Error("no detail");
+    expect(fromBinary(WeatherResponseSchema, detail.value).description).toBe("why");
+    expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({ headers: [["x-h", "header"]] });
+  });
+
+  it("a handler throwing something else than a ConnectError ends with Internal", async () => {
+    const s = open(WEATHER.getWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "BOOM" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(Code.Internal);
+  });
+
+  it("client streaming: trailers set by the handler arrive in end", async () => {
+    const s = open(WEATHER.reportBatch);
+    tunnel.send([s.frame, dataFrame(s.id, WeatherResponseSchema, {}, {}, {}), { kind: "halfClose", streamId: s.id }]);
+    expect(await tunnel.end(s.id)).toMatchObject({ code: 0, trailers: [["x-count", "3"]] });
+  });
+
+  it("bidi: headers before the first data, trailers in end", async () => {
+    const s = open(WEATHER.weatherChat);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "X" })]);
+    await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
+    tunnel.send([dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "Y" }), { kind: "halfClose", streamId: s.id }]);
+    expect(await tunnel.end(s.id)).toMatchObject({ code: 0, trailers: [["x-chat-end", "bye"]] });
+    const frames = tunnel.frames.filter((f) => f.streamId === s.id);
+    expect(frames[0]).toMatchObject({ kind: "headers", headers: [["x-chat", "hi"]] });
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema).map((r) => r.description)).toEqual(["X", "Y"]);
+  });
+});
