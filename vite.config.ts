@@ -33,7 +33,18 @@ export default defineConfig({
       },
       {
         optimizeDeps: {
-          include: ["@bufbuild/protobuf", "@bufbuild/protobuf/codegenv2", "@connectrpc/connect", "@connectrpc/connect-web", "@connectrpc/connect/protocol", "@connectrpc/connect/protocol-connect"],
+          // Everything the SDK imports, so the first run does not re-optimize and reload mid-test.
+          include: [
+            "@bufbuild/protobuf",
+            "@bufbuild/protobuf/codegenv2",
+            "@bufbuild/protobuf/wire",
+            "@connectrpc/connect",
+            "@connectrpc/connect-web",
+            "@connectrpc/connect/protocol",
+            "@connectrpc/connect/protocol-connect",
+            "@connectrpc/connect/protocol-grpc-web",
+            "eventsource-parser",
+          ],
         },
         test: {
           name: "browser",

@@ -1,0 +1,46 @@
+import { describe, expect, inject, it } from "vitest";
+import { createWeatherClient, type SubscriptionState } from "../../src/index.js";
+import { expectStrictlyIncreasing } from "../helpers/assertions.js";
+
+const baseUrl = inject("serverUrl");
+
+describe("createWeatherClient in Chromium", () => {
+  it("subscribes over the tunnel with the page's lifecycle, both delivery styles agreeing", async () => {
+    const weather = createWeatherClient({ baseUrl });
+    const abort = new AbortController();
+    const sub = weather.subscribeWeather({ cityCode: "HKG" }, { signal: abort.signal });
+    const states: SubscriptionState[] = [];
+    sub.onState((s) => states.push(s));
+    const heard: bigint[] = [];
+    sub.onMessage((r) => heard.push(r.timestamp));
+    const iterated: bigint[] = [];
+    for await (const r of sub) {
+      iterated.push(r.timestamp);
+      if (iterated.length === 4) abort.abort();
+    }
+    expect(iterated).toEqual(heard.slice(0, 4));
+    expectStrictlyIncreasing(heard);
+    expect(states.map((s) => s.kind)).toEqual(["connecting", "open", "closed"]);
+    expect(states[1]).toMatchObject({ transport: "websocket" });
+    weather.close();
+  });
+
+  it("falls back to Connect when the upgrade is refused", async () => {
+    const weather = createWeatherClient({ baseUrl, webSocketUrl: `${baseUrl.replace("http", "ws")}/nowhere` });
+    expect((await weather.getWeather({ cityCode: "SEL" })).timestamp).toBeGreaterThan(0n);
+    expect(weather.transport).toBe("connect");
+  });
+
+  it("falls back to SSE when only SSE is allowed through", async () => {
+    const weather = createWeatherClient({ baseUrl, transports: ["sse"] });
+    const abort = new AbortController();
+    const sub = weather.subscribeWeather({ cityCode: "SEL" }, { signal: abort.signal });
+    const got: bigint[] = [];
+    for await (const r of sub) {
+      got.push(r.timestamp);
+      if (got.length === 2) abort.abort();
+    }
+    expectStrictlyIncreasing(got);
+    expect(weather.transport).toBe("sse");
+  });
+});

@@ -1,0 +1,129 @@
+import { Code } from "@connectrpc/connect";
+import { createWritableIterable } from "@connectrpc/connect/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWeatherClient, type SubscriptionState, type WeatherResponse } from "../../src/index.js";
+import { create } from "@bufbuild/protobuf";
+import { type GetWeatherRequest, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
+import type { WeatherServer } from "../../src/server/index.js";
+import { expectStrictlyIncreasing, rejection } from "../helpers/assertions.js";
+import { startServer } from "../helpers/server.js";
+
+const TICK_MS = 25;
+let server: WeatherServer & { url: string };
+
+beforeAll(async () => {
+  server = await startServer({ tickMs: TICK_MS });
+});
+afterAll(() => server.close());
+
+/** A fetch that answers Connect and gRPC-Web requests the way a corporate proxy would: with its own HTML page. */
+const proxyBlocksHttpRpc: typeof fetch = async (input, init) => {
+  const url = input instanceof Request ? input.url : String(input);
+  if (new URL(url).pathname.startsWith("/weather.WeatherService/")) {
+    return new Response("<html>Blocked by policy</html>", { status: 403, headers: { "content-type": "text/html" } });
+  }
+  return fetch(input, init);
+};
+
+describe("createWeatherClient, as in DESIGN.md", () => {
+  it("runs the documented example: unary, subscription with state and both delivery styles, client stream, bidi", async () => {
+    const weather = createWeatherClient({ baseUrl: server.url });
+    const now = await weather.getWeather({ cityCode: "NYC" });
+    expect(now.timestamp).toBeGreaterThan(0n);
+    expect(weather.transport).toBe("websocket");
+
+    const abort = new AbortController();
+    const sub = weather.subscribeWeather({ cityCode: "NYC", extended: true }, { signal: abort.signal });
+    const states: SubscriptionState[] = [];
+    sub.onState((s) => states.push(s));
+    const drawn: bigint[] = [];
+    sub.onMessage((r) => drawn.push(r.timestamp));
+    const rendered: WeatherResponse[] = [];
+    for await (const reading of sub) {
+      rendered.push(reading);
+      if (rendered.length === 3) abort.abort();
+    }
+    expect(rendered.map((r) => r.timestamp)).toEqual(drawn.slice(0, 3));
+    expectStrictlyIncreasing(drawn);
+    expect(rendered[0]?.description).toMatch(/in 3 h$/);
+    expect(states.map((s) => s.kind)).toEqual(["connecting", "open", "closed"]);
+    expect(states[1]).toMatchObject({ kind: "open", transport: "websocket", recovered: true });
+
+    const summary = await weather.reportBatch([
+      { temperature: 10, humidity: 40, timestamp: 5n },
+      { temperature: 20, humidity: 60, timestamp: 9n },
+    ]);
+    expect(summary).toMatchObject({ temperature: 15, humidity: 50, description: "2 readings", timestamp: 9n });
+
+    const requests = createWritableIterable<GetWeatherRequest>();
+    const shown: WeatherResponse[] = [];
+    const chat = (async () => {
+      for await (const r of weather.weatherChat(requests)) {
+        shown.push(r);
+        if (shown.length === 2) requests.close();
+      }
+    })();
+    await requests.write(create(GetWeatherRequestSchema, { cityCode: "LON" }));
+    await chat;
+    expect(shown.length).toBeGreaterThanOrEqual(2);
+    weather.close();
+  });
+
+  it("fails at once, saying why, when no listed transport can make the call", async () => {
+    const weather = createWeatherClient({ baseUrl: server.url, transports: ["connect", "sse"] });
+    const error = await rejection(weather.reportBatch([{ temperature: 1 }]));
+    expect(error.code).toBe(Code.Unimplemented);
+    expect(error.rawMessage).toMatch(/client streaming calls: transports are \[connect, sse\], and only \[websocket\] can/);
+    expect(() => weather.weatherChat(createWritableIterable<GetWeatherRequest>())).toThrow(/bidi streaming/);
+    const sub = weather.subscribeWeather({ cityCode: "NYC" });
+    expect(sub.state.kind).toBe("connecting"); // server streaming is fine over connect
+    sub.close();
+  });
+
+  it("reports server errors with their code and does not fall back on them", async () => {
+    const weather = createWeatherClient({ baseUrl: server.url });
+    const error = await rejection(weather.getWeather({ cityCode: "nope" }));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(weather.transport).toBe("websocket");
+    const sub = weather.subscribeWeather({ cityCode: "nope" });
+    await new Promise<void>((resolve) => sub.onState((s) => s.kind === "closed" && resolve()));
+    expect(sub.state).toMatchObject({ kind: "closed", reason: "error", error: { code: Code.InvalidArgument } });
+    weather.close();
+  });
+});
+
+describe("transport fallback", () => {
+  it("falls back to Connect when the WebSocket upgrade is refused, and sticks with it", async () => {
+    const weather = createWeatherClient({ baseUrl: server.url, webSocketUrl: `${server.url.replace("http", "ws")}/no-tunnel-here` });
+    const reading = await weather.getWeather({ cityCode: "NYC" });
+    expect(reading.timestamp).toBeGreaterThan(0n);
+    expect(weather.transport).toBe("connect");
+    const abort = new AbortController();
+    const sub = weather.subscribeWeather({ cityCode: "NYC" }, { signal: abort.signal });
+    const transports: string[] = [];
+    sub.onState((s) => s.kind !== "closed" && transports.push(`${s.kind}:${s.transport}`));
+    for await (const _ of sub) abort.abort();
+    expect(transports).toEqual(["connecting:connect", "open:connect"]);
+  });
+
+  it("falls back to SSE when the upgrade is refused and a proxy blocks Connect, and the state says so", async () => {
+    const weather = createWeatherClient({
+      baseUrl: server.url,
+      webSocketUrl: `${server.url.replace("http", "ws")}/no-tunnel-here`,
+      fetch: proxyBlocksHttpRpc,
+    });
+    const abort = new AbortController();
+    const sub = weather.subscribeWeather({ cityCode: "SIN" }, { signal: abort.signal });
+    const states: string[] = [];
+    sub.onState((s) => s.kind !== "closed" && states.push(`${s.kind}:${s.transport}`));
+    const got: bigint[] = [];
+    for await (const r of sub) {
+      got.push(r.timestamp);
+      if (got.length === 3) abort.abort();
+    }
+    expectStrictlyIncreasing(got);
+    expect(states).toEqual(["connecting:websocket", "connecting:connect", "connecting:sse", "open:sse"]);
+    expect(weather.transport).toBe("sse");
+    expect((await weather.getWeather({ cityCode: "SIN" })).timestamp).toBeGreaterThan(0n);
+  });
+});
