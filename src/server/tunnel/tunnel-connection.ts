@@ -1,18 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { RawData, WebSocket } from "ws";
-import {
-  type ControlFrame,
-  type DataFrame,
-  decodeFrameBatch,
-  encodeFrameBatch,
-  type Frame,
-  type FrameSink,
-  type HeaderList,
-  TunnelProtocolError,
-} from "../../codec/tunnel/index.js";
+import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
+import { Outbox } from "./outbox.js";
 import { type StreamHost, TunnelStream } from "./tunnel-stream.js";
 
 /** One server-side tunnel connection, as the tunnel server sees it. */
@@ -49,14 +41,9 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
   private hello: HeaderList = [];
   private readonly streams = new Map<number, TunnelStream>();
   private lastStreamId = 0;
-  /** Frames of this turn, sent as one WebSocket message by `flush`. */
-  private pending: Frame[] = [];
-  /** This turn's `data` frame of each stream, so its envelopes share one frame. */
-  private readonly pendingData = new Map<number, DataFrame & { readonly chunks: Uint8Array[] }>();
-  private flushScheduled = false;
+  private readonly outbox: Outbox;
   private lastReceivedMs: number;
   private keepaliveTimer: unknown;
-  private readonly flushNow = (): void => this.flush();
   private readonly onKeepaliveTimer = (): void => this.checkKeepalive();
 
   constructor(
@@ -64,6 +51,9 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     readonly config: TunnelConfig,
     readonly baseUrl: string,
   ) {
+    this.outbox = new Outbox((batch) => {
+      if (socket.readyState === socket.OPEN) socket.send(batch, SEND_OPTIONS);
+    });
     this.lastReceivedMs = config.clock.now();
     this.keepaliveTimer = config.clock.setTimeout(this.onKeepaliveTimer, config.keepaliveTimeoutMs);
     let resolveClosed = noop;
@@ -156,13 +146,14 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
       this.rejectHello(e);
       return;
     }
-    if (!(result instanceof Promise)) {
+    if (result === undefined) {
       this.state = { kind: "ready" };
       return;
     }
     const state: State = { kind: "authenticating", deferred: [] };
     this.state = state;
-    result.then(
+    // Promise.resolve: a foreign thenable must be awaited too, or its rejection would go unseen.
+    Promise.resolve(result).then(
       () => this.onAuthenticated(state),
       (e: unknown) => {
         if (this.state === state) this.rejectHello(e);
@@ -224,43 +215,18 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     this.queue({ kind: "end", streamId, code: error.code, message: error.rawMessage, details: [], trailers: [] });
   }
 
-  // --- outgoing -------------------------------------------------------------
+  // --- StreamHost -----------------------------------------------------------
 
   queue(frame: ControlFrame): void {
-    this.pending.push(frame);
-    this.scheduleFlush();
+    this.outbox.queue(frame);
   }
 
   queueData(streamId: number, envelopes: Uint8Array): void {
-    const frame = this.pendingData.get(streamId);
-    if (frame !== undefined) {
-      frame.chunks.push(envelopes);
-      return;
-    }
-    const created = { kind: "data" as const, streamId, chunks: [envelopes] };
-    this.pendingData.set(streamId, created);
-    this.pending.push(created);
-    this.scheduleFlush();
+    this.outbox.queueData(streamId, envelopes);
   }
 
   removeStream(streamId: number): void {
     this.streams.delete(streamId);
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushNow);
-  }
-
-  /** Sends every frame queued in this turn as one WebSocket message. */
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.pending.length === 0) return;
-    const batch = encodeFrameBatch(this.pending);
-    this.pending.length = 0;
-    this.pendingData.clear();
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(batch, SEND_OPTIONS);
   }
 
   // --- lifecycle ------------------------------------------------------------
@@ -292,7 +258,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
   private closeWith(code: number, reason: string): void {
     if (this.state.kind === "closed") return;
     this.shutDown(new ConnectError(`the tunnel connection closed: ${reason}`, Code.Canceled));
-    this.flush();
+    this.outbox.flush();
     this.socket.close(code, closeReason(reason));
   }
 
