@@ -11,9 +11,11 @@ import { codeFromString, errorFromJson, errorToJson } from "@connectrpc/connect/
 export interface SseStatus {
   /** `"ok"`, or a Connect code string such as `"invalid_argument"`. */
   readonly code: string;
+  /** The error message; absent for `ok` and for errors without one. */
   readonly message?: string;
   /** Connect error details: `{ type, value (base64), debug? }`. */
   readonly details?: readonly JsonValue[];
+  /** The call's trailers. */
   readonly metadata?: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -21,6 +23,7 @@ export interface SseStatus {
 export interface SseOutcome {
   /** `undefined` for a clean end. */
   readonly error: ConnectError | undefined;
+  /** The call's trailers (also the error's metadata). */
   readonly trailer: Headers;
 }
 

@@ -147,6 +147,33 @@ describe("createSseTransport against the reference server", () => {
     expect((await failure(sse.getWeather({ cityCode: "LON" }))).code).toBe(Code.Unavailable);
   });
 
+  it("reassembles events split anywhere, even inside a UTF-8 character, and rejects bad data with Internal", async () => {
+    const text = 'retry: 5\r\n\r\n: hi\r\ndata: {"description":"12 °C",\r\ndata: "timestamp":"7"}\r\n\r\nevent: end\r\ndata: {"code":"ok"}\r\n\r\n';
+    const bytes = new TextEncoder().encode(text);
+    const byteByByte = () =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let i = 0; i < bytes.length; i++) controller.enqueue(bytes.subarray(i, i + 1));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+      );
+    const json = createClient(WeatherService, createSseTransport({ baseUrl: server.url, useBinaryFormat: false, fetch: byteByByte }));
+    expect(await json.getWeather({ cityCode: "LON" })).toMatchObject({ description: "12 °C", timestamp: 7n });
+
+    const answer = (body: string) => () =>
+      Promise.resolve(new Response(body, { headers: { "content-type": "text/event-stream" } }));
+    const bad = (body: string) => createClient(WeatherService, createSseTransport({ baseUrl: server.url, fetch: answer(body) }));
+    const end = 'event: end\ndata: {"code":"ok"}\n\n';
+    expect((await failure(bad(`data: !!notbase64protobuf\n\n${end}`).getWeather({}))).code).toBe(Code.Internal);
+    expect((await failure(bad(`data: \n\ndata: \n\n${end}`).getWeather({}))).code).toBe(Code.Internal);
+    expect((await failure(bad("event: end\ndata: {nope\n\n").getWeather({}))).code).toBe(Code.Internal);
+  });
+
   it("reports a failed fetch and a non-SSE answer as Unavailable open failures (the fallback marker)", async () => {
     const refused = createClient(WeatherService, createSseTransport({ baseUrl: "http://127.0.0.1:1" }));
     const network = await failure(refused.getWeather({ cityCode: "LON" }));

@@ -43,7 +43,9 @@ export interface SseTransportOptions {
    * did not carry it already. Default `weather-resume-status`.
    */
   readonly resumeStatusHeader?: string;
+  /** protobuf-es options for the JSON format (`useBinaryFormat: false`). */
   readonly jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
+  /** protobuf-es options for the binary format. */
   readonly binaryOptions?: Partial<BinaryReadOptions & BinaryWriteOptions>;
 }
 
