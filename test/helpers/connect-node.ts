@@ -111,6 +111,8 @@ export interface ChatSession {
   halfClose(): void;
   /** Resolves when the response stream ends cleanly (rejects with its error otherwise). */
   end(): Promise<void>;
+  /** Reads what is left until the stream ends cleanly (rejects with its error otherwise). */
+  rest(): Promise<WeatherResponse[]>;
 }
 
 export function openChat(client: WeatherClient, signal?: AbortSignal): ChatSession {
@@ -133,6 +135,11 @@ export function openChat(client: WeatherClient, signal?: AbortSignal): ChatSessi
     async end() {
       const r = await responses.next();
       if (r.done !== true) throw new Error(`WeatherChat sent another message: ${JSON.stringify({ ...r.value, timestamp: String(r.value.timestamp) })}`);
+    },
+    async rest() {
+      const left: WeatherResponse[] = [];
+      for (let r = await responses.next(); r.done !== true; r = await responses.next()) left.push(r.value);
+      return left;
     },
   };
 }
