@@ -118,6 +118,16 @@ describe.each([
   });
 });
 
+describe("an HTTP/1.1 request offering Upgrade: h2c (curl --http2)", () => {
+  it("is served as plain HTTP/1.1", async () => {
+    const res = await h1Request(open.url, {
+      path: "/healthz",
+      headers: { connection: "Upgrade, HTTP2-Settings", upgrade: "h2c", "http2-settings": "AAMAAABkAAQAoAAAAAIAAAAA" },
+    });
+    expect(res).toMatchObject({ status: 200, body: "ok\n", httpVersion: "1.1" });
+  });
+});
+
 describe("bidi streaming over HTTP/1.1", () => {
   const chat = (contentType: string): RawRequest => ({
     method: "POST",
