@@ -30,11 +30,12 @@ const impl: ServiceImpl<typeof WeatherService> = {
     return reading(req.cityCode);
   },
   // Ignores ctx.signal on purpose: only return() on its iterator stops it.
+  // "FAST" never awaits anything but its consumer.
   async *subscribeWeather(req) {
     let yields = 0;
     try {
       for (;;) {
-        await new Promise((resolve) => setImmediate(resolve));
+        if (req.cityCode !== "FAST") await new Promise((resolve) => setImmediate(resolve));
         yields++;
         yield reading(`${req.cityCode} ${yields}`);
       }
@@ -102,6 +103,20 @@ describe("tunnel: handler contracts", () => {
     tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "B" }), { kind: "halfClose", streamId: s.id }]);
     expect((await tunnel.end(s.id)).code).toBe(Code.DeadlineExceeded);
     await stubbornStopped;
+  });
+
+  it("a handler that never awaits, with a 4 GiB window, neither starves the event loop nor grows one message past 1 MiB", async () => {
+    resetStubborn();
+    const s = open(WEATHER.subscribeWeather, [], 0xffff_ffff);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "FAST" }), { kind: "halfClose", streamId: s.id }]);
+    let frames = 0;
+    await tunnel.waitFor("3 data frames", (f) => f.kind === "data" && f.streamId === s.id && ++frames === 3);
+    tunnel.send([{ kind: "ping", streamId: 0, payload: 11 }]);
+    await tunnel.waitFor("pong", (f) => f.kind === "pong" && f.payload === 11);
+    tunnel.send([{ kind: "cancel", streamId: s.id }]);
+    await stubbornStopped;
+    const sizes = tunnel.dataOf(s.id).map((d) => d.bytes);
+    expect(Math.max(...sizes)).toBeLessThan(1024 * 1024 + 100);
   });
 
   it("unary: response headers in headers, trailers in end, without HTTP-level fields", async () => {

@@ -27,6 +27,8 @@ type State =
   | { readonly kind: "closed" };
 
 const MAX_STREAM_ID = 0x7fff_ffff;
+/** Data bytes after which the frames of a turn go out without more being pulled in (bounds message size and turn length). */
+const MAX_BATCH_DATA_BYTES = 1024 * 1024;
 const noop = (): void => undefined;
 const SEND_OPTIONS = { binary: true } as const;
 
@@ -42,6 +44,8 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
   private readonly streams = new Map<number, TunnelStream>();
   private lastStreamId = 0;
   private readonly outbox: Outbox;
+  /** Streams that stopped pulling because this turn's message was full. */
+  private readonly heldForFlush = new Set<TunnelStream>();
   private lastReceivedMs: number;
   private keepaliveTimer: unknown;
   private readonly onKeepaliveTimer = (): void => this.checkKeepalive();
@@ -51,9 +55,12 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     readonly config: TunnelConfig,
     readonly baseUrl: string,
   ) {
-    this.outbox = new Outbox((batch) => {
-      if (socket.readyState === socket.OPEN) socket.send(batch, SEND_OPTIONS);
-    });
+    this.outbox = new Outbox(
+      (batch) => {
+        if (socket.readyState === socket.OPEN) socket.send(batch, SEND_OPTIONS);
+      },
+      () => this.resumeHeldStreams(),
+    );
     this.lastReceivedMs = config.clock.now();
     this.keepaliveTimer = config.clock.setTimeout(this.onKeepaliveTimer, config.keepaliveTimeoutMs);
     let resolveClosed = noop;
@@ -227,6 +234,21 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
 
   removeStream(streamId: number): void {
     this.streams.delete(streamId);
+  }
+
+  batchFull(): boolean {
+    return this.outbox.pendingDataBytes >= MAX_BATCH_DATA_BYTES;
+  }
+
+  resumeAfterFlush(stream: TunnelStream): void {
+    this.heldForFlush.add(stream);
+  }
+
+  private resumeHeldStreams(): void {
+    if (this.heldForFlush.size === 0) return;
+    const held = [...this.heldForFlush];
+    this.heldForFlush.clear();
+    for (const stream of held) stream.onFlushed();
   }
 
   // --- lifecycle ------------------------------------------------------------

@@ -17,6 +17,10 @@ export interface StreamHost {
   queueData(streamId: number, envelopes: Uint8Array): void;
   /** The stream has ended (or was cancelled): frames for its id are ignored from now on. */
   removeStream(streamId: number): void;
+  /** True when this turn's message is full: producers wait for the flush. */
+  batchFull(): boolean;
+  /** Calls `stream.onFlushed()` after the next flush. */
+  resumeAfterFlush(stream: TunnelStream): void;
 }
 
 /** The client gets more credit once the handler consumed this much (PROTOCOL.md §1.6). */
@@ -134,7 +138,17 @@ export class TunnelStream implements UniversalCallSink {
     if (this.phase === "ended") return false;
     this.host.queueData(this.id, envelopes);
     this.sendCredit -= envelopes.length;
-    return this.sendCredit > 0;
+    if (this.sendCredit <= 0) return false;
+    if (!this.host.batchFull()) return true;
+    // A handler that yields without awaiting I/O would otherwise hold the event loop
+    // (and grow one message) for as long as its credit lasts.
+    this.host.resumeAfterFlush(this);
+    return false;
+  }
+
+  /** This turn's message went out: go on if the batch, not the credit, held the stream back. */
+  onFlushed(): void {
+    if (this.phase !== "ended" && this.sendCredit > 0) this.call?.resume();
   }
 
   end(error: ConnectError | undefined, trailers: Headers): void {
