@@ -6,3 +6,8 @@ export { createWeatherServer, type WeatherServer, type WeatherServerOptions } fr
 export type { AllowedOrigins } from "./cors.js";
 export { createWeatherServiceImpl, type WeatherServiceConfig } from "./weather-service.js";
 export { CITIES, type City, readingAt, tickAt } from "../simulation/index.js";
+export { createSseRoute, type SseRouteOptions } from "./sse/sse-route.js";
+export { sseResume, type SseResume, type SseResumeOptions } from "./sse/sse-resume.js";
+export { createWeatherSseRoute, type WeatherSseRouteOptions } from "./sse/weather-sse-route.js";
+export type { RouteHandler } from "./http-handler.js";
+export { createTunnelServer, type TunnelAuthenticate, type TunnelOptions, type TunnelServer, type TunnelServerOptions } from "./tunnel/index.js";
