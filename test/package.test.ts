@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, streamCodeOf, weatherClient } from "./helpers/connect-node.js";
+import { startServer } from "./helpers/server.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -152,6 +153,29 @@ describe("the browser entry", () => {
 });
 
 describe("the server CLI (npm run server)", () => {
+  const runCli = (env: Record<string, string>) =>
+    run(process.execPath, [join(root, "dist/server/cli.js")], { env: { ...process.env, ...env }, timeout: 10_000 }).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? "" }),
+    );
+
+  it("refuses a PORT that is not a port number, saying so", async () => {
+    const { code, stderr } = await runCli({ PORT: "80a" });
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT must be a port number from 0 to 65535 (0 picks a free one), got "80a"');
+  });
+
+  it("says how to pick another port when PORT is taken", async () => {
+    const taken = await startServer();
+    try {
+      const { code, stderr } = await runCli({ PORT: new URL(taken.url).port });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/EADDRINUSE\); set PORT to another port/);
+    } finally {
+      await taken.close();
+    }
+  });
+
   it("listens on PORT, and on SIGTERM ends open streams with Unavailable and exits 0", async () => {
     const child = spawn(process.execPath, [join(root, "dist/server/cli.js")], {
       env: { ...process.env, PORT: "0" },
