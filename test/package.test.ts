@@ -156,7 +156,10 @@ describe("the server CLI (npm run server)", () => {
   const runCli = (env: Record<string, string>) =>
     run(process.execPath, [join(root, "dist/server/cli.js")], { env: { ...process.env, ...env }, timeout: 10_000 }).then(
       () => ({ code: 0, stderr: "" }),
-      (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? "" }),
+      (e: unknown) => {
+        const failed = e as { code?: number; stderr?: string };
+        return { code: failed.code, stderr: failed.stderr ?? "" };
+      },
     );
 
   it("refuses a PORT that is not a port number, saying so", async () => {
