@@ -2,7 +2,17 @@
 // another folder by plain Node, the npm tarball's contents, the server CLI.
 // `npm test` builds dist/ before vitest runs.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +36,14 @@ beforeAll(() => {
     if (!existsSync(join(root, entry))) {
       throw new Error(`${entry} is missing: run \`npm run build\` first (\`npm test\` does)`);
     }
+  }
+  // These tests run the built package: a source edited since the build would be tested stale.
+  const builtMs = statSync(join(root, "dist/index.js")).mtimeMs;
+  const newer = readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).filter(
+    (path) => path.endsWith(".ts") && statSync(join(root, "src", path)).mtimeMs > builtMs,
+  );
+  if (newer.length > 0) {
+    throw new Error(`dist/ is older than src/${newer[0] ?? ""}: run \`npm run build\` first (\`npm test\` does)`);
   }
 });
 
