@@ -165,15 +165,16 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         shutdown.abort();
         const tunnelClosed = tunnel.close();
         const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-        for (const session of sessions) session.close();
-        if (activeRequests > 0) {
-          const grace = new AbortController();
-          await Promise.race([
-            new Promise<void>((resolve) => (drained = resolve)),
-            sleep(clock, shutdownGraceMs, grace.signal).catch(() => undefined),
-          ]);
-          grace.abort();
-        }
+        // HTTP/2 sessions close once their streams' trailers are flushed; destroying the
+        // sockets earlier turns a gRPC stream's Unavailable into Canceled.
+        const sessionsClosed = Promise.all([...sessions].map((session) => new Promise<void>((resolve) => session.close(resolve))));
+        const requestsDrained = activeRequests === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+        const grace = new AbortController();
+        await Promise.race([
+          Promise.all([requestsDrained, sessionsClosed]),
+          sleep(clock, shutdownGraceMs, grace.signal).catch(() => undefined),
+        ]);
+        grace.abort();
         await tunnelClosed;
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;
