@@ -11,11 +11,12 @@ import {
   toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
 import { decodeSseBase64 } from "../../codec/sse-base64.js";
 import { SSE_CONTENT_TYPE, sseMethodUrl } from "../../codec/sse-protocol.js";
+import { requestCommon } from "../request-common.js";
 import { type FetchFn, openSse } from "./open-sse.js";
 import { createSseMessageReader, type SseMessageReader } from "./sse-message-reader.js";
 
@@ -115,13 +116,8 @@ export function createSseTransport(options: SseTransportOptions): Transport {
         signal,
         timeoutMs: timeout,
         req: {
+          ...requestCommon(method, sseMethodUrl(options.baseUrl, method.parent.typeName, method.name), requestHeader(header, timeout), contextValues),
           stream: false,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
-          header: requestHeader(header, timeout),
-          contextValues: contextValues ?? createContextValues(),
           message: input,
         },
         next: async (req) => {
@@ -158,13 +154,8 @@ export function createSseTransport(options: SseTransportOptions): Transport {
         signal,
         timeoutMs: timeout,
         req: {
+          ...requestCommon(method, sseMethodUrl(options.baseUrl, method.parent.typeName, method.name), requestHeader(header, timeout), contextValues),
           stream: true,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
-          header: requestHeader(header, timeout),
-          contextValues: contextValues ?? createContextValues(),
           message: input,
         },
         next: async (req) => {

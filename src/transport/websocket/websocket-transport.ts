@@ -10,12 +10,12 @@ import {
   Code,
   ConnectError,
   type ContextValues,
-  createContextValues,
   type StreamResponse,
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
+import { requestCommon } from "../request-common.js";
 import { StreamCall, UnaryCall } from "./calls.js";
 import { type ResolvedOptions, resolveOptions, toHeaderList, type WebSocketTransportOptions } from "./options.js";
 import type { TunnelStream } from "./stream-handler.js";
@@ -74,13 +74,8 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
         signal,
         timeoutMs,
         req: {
+          ...requestCommon(method, `${httpBaseUrl}/${method.parent.typeName}/${method.name}`, new Headers(header), contextValues),
           stream: false,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: `${httpBaseUrl}/${method.parent.typeName}/${method.name}`,
-          header: new Headers(header),
-          contextValues: contextValues ?? createContextValues(),
           message,
         },
         next: (req) =>
@@ -124,13 +119,8 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
         signal,
         timeoutMs,
         req: {
+          ...requestCommon(method, `${httpBaseUrl}/${method.parent.typeName}/${method.name}`, new Headers(header), contextValues),
           stream: true,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: `${httpBaseUrl}/${method.parent.typeName}/${method.name}`,
-          header: new Headers(header),
-          contextValues: contextValues ?? createContextValues(),
           message: input,
         },
         next: async (req) => {
