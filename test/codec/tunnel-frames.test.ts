@@ -126,6 +126,12 @@ describe("tunnel frame codec", () => {
     expect(decodeAll(bytes)).toEqual([{ kind: "cancel", streamId: 1 }]);
   });
 
+  it("skips unknown varint fields of any size, up to 64 bits", () => {
+    // stream 1, unknown field 15 = 2^64-1 (10 bytes), cancel
+    const bytes = unhex("0a 0f 08 01 78 ff ff ff ff ff ff ff ff ff 01 42 00");
+    expect(decodeAll(bytes)).toEqual([{ kind: "cancel", streamId: 1 }]);
+  });
+
   it.each([
     ["a truncated frame", "0a 05 08 01"],
     ["a varint that never ends", "0a 03 08 ff ff"],

@@ -52,6 +52,14 @@ export class ByteReader {
     throw malformed(`varint too long at byte ${this.pos} of ${buf.length}`);
   }
 
+  /** Skips a varint of any size (up to the protobuf maximum of 10 bytes) without reading its value. */
+  skipVarint(): void {
+    for (let i = 0; i < 10; i++) {
+      if (this.byte() < 0x80) return;
+    }
+    throw malformed(`varint longer than 10 bytes at byte ${this.pos}`);
+  }
+
   /** Reads a length prefix and returns the [start, end) range it covers, moving past it. */
   lengthDelimited(): [number, number] {
     const length = this.varint();
@@ -66,7 +74,7 @@ export class ByteReader {
   skip(wireType: number): void {
     switch (wireType) {
       case 0:
-        this.varint();
+        this.skipVarint();
         return;
       case 1:
         this.advance(8);
