@@ -92,6 +92,33 @@ describe("createWeatherClient, as in DESIGN.md", () => {
   });
 });
 
+describe("sharing", () => {
+  it("carries 200 subscriptions and their unary calls over one WebSocket", async () => {
+    let sockets = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets++;
+      }
+    }
+    const weather = createWeatherClient({ baseUrl: server.url, webSocket: CountingWebSocket });
+    const abort = new AbortController();
+    const cities = ["NYC", "LON", "TYO", "SYD", "PAR"];
+    const firsts = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const sub = weather.subscribeWeather({ cityCode: cities[i % cities.length] ?? "NYC" }, { signal: abort.signal });
+        for await (const r of sub) return r.timestamp;
+        return 0n;
+      }),
+    );
+    expect(firsts.every((t) => t > 0n)).toBe(true);
+    await Promise.all(cities.map((cityCode) => weather.getWeather({ cityCode })));
+    expect(sockets).toBe(1);
+    abort.abort();
+    weather.close();
+  });
+});
+
 describe("transport fallback", () => {
   it("falls back to Connect when the WebSocket upgrade is refused, and sticks with it", async () => {
     const weather = createWeatherClient({ baseUrl: server.url, webSocketUrl: `${server.url.replace("http", "ws")}/no-tunnel-here` });
