@@ -12,10 +12,10 @@ export class FakeWebSocket implements WebSocketLike {
   binaryType = "blob";
   readyState = 0;
   protocol = "";
-  onopen: ((event: unknown) => void) | null = null;
+  onopen: ((event: object) => void) | null = null;
   onmessage: ((event: { data: unknown }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
+  onerror: ((event: object) => void) | null = null;
   /** Every WebSocket message the client sent, decoded. */
   readonly sent: SeenFrame[][] = [];
   closedWith: { code: number | undefined; reason: string | undefined } | undefined;

@@ -14,7 +14,7 @@ import {
 import type { Clock } from "../../clock.js";
 import { transportOpenFailure } from "../open-error.js";
 import type { StreamHandler, TunnelStream } from "./stream-handler.js";
-import { type WebSocketConstructor, type WebSocketLike } from "./web-socket-like.js";
+import type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from "./web-socket-like.js";
 
 /** Settings of one tunnel connection (validated by the caller). */
 export interface ConnectionSettings {
@@ -67,8 +67,8 @@ export class TunnelConnection implements FrameSink {
     this.ws = new settings.webSocket(settings.url, [TUNNEL_SUBPROTOCOL]);
     this.ws.binaryType = "arraybuffer";
     this.ws.onopen = () => this.handleOpen();
-    this.ws.onmessage = (event) => this.handleMessage(event.data);
-    this.ws.onclose = (event) => this.handleClose(event.code, event.reason);
+    this.ws.onmessage = (event: MessageEventLike) => this.handleMessage(event.data);
+    this.ws.onclose = (event: CloseEventLike) => this.handleClose(event.code, event.reason);
     this.ws.onerror = () => undefined; // a close event always follows and says more
     this.pending.push({ kind: "hello", streamId: 0, headers: settings.helloHeaders });
     this.timer = settings.clock.setTimeout(() => {
