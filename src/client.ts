@@ -51,7 +51,11 @@ export interface WeatherClient {
   ): Subscription<MessageShape<O>>;
   /** The transport that last worked (the one new calls try first), once any has. */
   readonly transport: TransportKind | undefined;
-  /** Closes the WebSocket, if open. Subscriptions reconnect if still in use. */
+  /**
+   * Closes every subscription of this client (state `closed`, reason
+   * `"closed"`) and the WebSocket; calls still in flight on it fail with
+   * `Canceled`. The client stays usable: a later call opens a new connection.
+   */
   close(): void;
 }
 
@@ -72,6 +76,11 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     ...(options.interceptors ?? []),
   ];
   const chooser = createTransportChooser(order);
+  const highWaterMark = options.highWaterMark ?? 1024;
+  if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
+    throw new RangeError(`createWeatherClient: highWaterMark must be a whole number of messages ≥ 1, got ${highWaterMark}`);
+  }
+  const live = new Set<Subscription<unknown>>();
 
   const wsOptions = resolveOptions({
     ...options.webSocketOptions,
@@ -129,7 +138,7 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
   ): Subscription<MessageShape<O>> {
     const sources = new Map<TransportKind, StreamSource<I, O>>();
     const fastPath = (options.interceptors ?? []).length === 0;
-    return createSubscription<I, O>({
+    const subscription = createSubscription<I, O>({
       source: (t) => {
         let source = sources.get(t);
         if (source === undefined) {
@@ -150,15 +159,23 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
       random: options.random ?? Math.random,
       lifecycle,
       signal: subscribeOptions.signal,
-      highWaterMark: options.highWaterMark ?? 1024,
+      highWaterMark,
     });
+    if (subscription.state.kind !== "closed") {
+      live.add(subscription);
+      subscription.onState((state) => state.kind === "closed" && live.delete(subscription));
+    }
+    return subscription;
   }
 
   return {
     get transport() {
       return chooser.preferred;
     },
-    close: () => tunnel.close(),
+    close() {
+      for (const subscription of [...live]) subscription.close();
+      tunnel.close();
+    },
     getWeather: (request, callOptions) => withFallback("unary", (c) => c.getWeather(request, callOptions)),
     subscribeWeather: (request, subscribeOptions) =>
       subscribe(WeatherService.method.subscribeWeather, request, { ...subscribeOptions, cursor: (m: WeatherResponse) => m.timestamp }),

@@ -119,6 +119,29 @@ describe("sharing", () => {
   });
 });
 
+describe("closing the client", () => {
+  it("closes its subscriptions cleanly and stays usable", async () => {
+    const weather = createWeatherClient({ baseUrl: server.url });
+    const sub = weather.subscribeWeather({ cityCode: "MEX" });
+    const loop = (async () => {
+      const got: bigint[] = [];
+      for await (const r of sub) {
+        got.push(r.timestamp);
+        if (got.length === 2) weather.close();
+      }
+      return got;
+    })();
+    expect(await loop).toHaveLength(2);
+    expect(sub.state).toEqual({ kind: "closed", reason: "closed" });
+    expect((await weather.getWeather({ cityCode: "MEX" })).timestamp).toBeGreaterThan(0n);
+    weather.close();
+  });
+
+  it("rejects a nonsense highWaterMark", () => {
+    expect(() => createWeatherClient({ baseUrl: server.url, highWaterMark: 0 })).toThrow(/highWaterMark must be a whole number/);
+  });
+});
+
 describe("transport fallback", () => {
   it("falls back to Connect when the WebSocket upgrade is refused, and sticks with it", async () => {
     const weather = createWeatherClient({ baseUrl: server.url, webSocketUrl: `${server.url.replace("http", "ws")}/no-tunnel-here` });
