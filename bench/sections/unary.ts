@@ -1,0 +1,70 @@
+import type { ServerChild } from "../children.js";
+import { check, ratio, type Row } from "../report.js";
+import type { UnaryPath, UnaryRunParams } from "../shared.js";
+import { fmt, median, quantile } from "../stats.js";
+import type { BrowserContext } from "./context.js";
+
+/** What is measured: a client path against the live reference server, or against the replay server's pre-encoded answer. */
+export const UNARY_RUNS: readonly { readonly key: string; readonly path: UnaryPath; readonly server: "live" | "replay"; readonly label: string }[] = [
+  { key: "raw-ws-echo", path: "raw-ws-echo", server: "live", label: "raw WebSocket request/answer (baseline)" },
+  { key: "tunnel-client", path: "tunnel-client", server: "live", label: "tunnel: createClient + createWebSocketTransport" },
+  { key: "weather-client-ws", path: "weather-client-ws", server: "live", label: "tunnel: createWeatherClient.getWeather" },
+  { key: "replay-tunnel-client", path: "tunnel-client", server: "replay", label: "  same, replay server's pre-encoded answer (client cost)" },
+  { key: "connect-web", path: "connect-web", server: "live", label: "connect-web Connect" },
+  { key: "grpc-web", path: "grpc-web", server: "live", label: "connect-web gRPC-Web" },
+  { key: "sse-client", path: "sse-client", server: "live", label: "SSE transport (POST)" },
+];
+
+export interface UnaryResult {
+  readonly key: string;
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** CPU of the live server's process per call (warm-up included), µs. */
+  readonly serverCpuUsPerCall: number;
+}
+
+/** Row 2: sequential GetWeather round trips against the live server, interleaved in `rounds`, samples pooled. */
+export async function measureUnary(ctx: BrowserContext, live: ServerChild, replay: ServerChild, rounds: number, samplesPerRound: number): Promise<UnaryResult[]> {
+  const baseUrl = String(live.info["url"]);
+  const echoUrl = String(live.info["echoUrl"]);
+  await ctx.page.open(`${baseUrl}/bench`, ctx.script);
+  const times = new Map<string, number[]>(UNARY_RUNS.map(({ key }) => [key, []]));
+  const cpu = new Map<string, number[]>(UNARY_RUNS.map(({ key }) => [key, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { key, path, server } of UNARY_RUNS) {
+      // Only WebSocket paths go to the replay server: no CORS, so the page may stay on the live origin.
+      const params: UnaryRunParams = { path, baseUrl: server === "live" ? baseUrl : String(replay.info["url"]), echoUrl, warmup: 100, samples: samplesPerRound };
+      const u0 = await live.usage();
+      const t = await ctx.page.evaluate<number[]>(`weatherBench.unary(${JSON.stringify(params)})`);
+      const u1 = await live.usage();
+      times.get(key)?.push(...t);
+      cpu.get(key)?.push((u1.userUs - u0.userUs + u1.systemUs - u0.systemUs) / (params.warmup + params.samples));
+    }
+    ctx.log(`  unary round ${round + 1} done`);
+  }
+  return [...times.entries()].map(([key, t]) => ({
+    key,
+    samples: t.length,
+    p50Ms: quantile(t, 0.5),
+    p99Ms: quantile(t, 0.99),
+    serverCpuUsPerCall: median(cpu.get(key) ?? []),
+  }));
+}
+
+export function unaryRows(results: readonly UnaryResult[]): Row[] {
+  const section = "2. Unary GetWeather round trip in Chromium against the live server (p50 / p99)";
+  const raw = results.find((r) => r.key === "raw-ws-echo")?.p50Ms ?? Number.NaN;
+  return results.map((r) => {
+    const label = UNARY_RUNS.find((u) => u.key === r.key)?.label ?? r.key;
+    const tunnel = r.key === "tunnel-client" || r.key === "weather-client-ws";
+    return {
+      section,
+      name: label,
+      value: `${fmt(r.p50Ms, 3)} / ${fmt(r.p99Ms, 3)} ms`,
+      ratio: `${ratio(r.p50Ms, raw, "raw p50")}${r.key.startsWith("replay-") ? "" : `, server ${fmt(r.serverCpuUsPerCall)} µs CPU`}`,
+      target: tunnel ? "p50 ≤ 1.5x raw" : "",
+      status: tunnel ? check(r.p50Ms / raw, "<=", 1.5) : "",
+    };
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * A server in its own process, so its CPU and memory can be measured alone:
+ * `node server-child.mjs replay <count>` or `node server-child.mjs live <tickMs> <historyWindowMs>`.
+ * Reports `{ type: "ready", … }` over IPC, then answers {@link ChildCommand}s.
+ */
+import type { ChildBytes, ChildCommand, ChildUsage } from "./shared.js";
+import { startLiveServers } from "./servers/live-servers.js";
+import { startReplayServer } from "./servers/replay-server.js";
+
+interface Running {
+  readonly info: Record<string, unknown>;
+  bytes(): ChildBytes;
+  close(): Promise<void>;
+}
+
+async function start(): Promise<Running> {
+  const [mode, a, b] = process.argv.slice(2);
+  if (mode === "replay") {
+    const server = await startReplayServer(Number(a));
+    return { info: { url: server.url, payloadBytes: server.payloadBytes }, bytes: () => server.bytes(), close: () => server.close() };
+  }
+  if (mode === "live") {
+    const servers = await startLiveServers(Number(a), Number(b));
+    return { info: { url: servers.url, echoUrl: servers.echoUrl, proxyUrl: servers.proxyUrl }, bytes: () => servers.bytes(), close: () => servers.close() };
+  }
+  throw new Error(`usage: server-child replay <count> | live <tickMs> <historyWindowMs>; got ${String(mode)}`);
+}
+
+function usage(): ChildUsage {
+  const cpu = process.cpuUsage();
+  return { userUs: cpu.user, systemUs: cpu.system, rssBytes: process.memoryUsage().rss, atMs: performance.timeOrigin + performance.now() };
+}
+
+const send = (message: unknown) => process.send?.(message);
+const running = await start();
+process.on("message", (message: ChildCommand) => {
+  switch (message.cmd) {
+    case "usage":
+      send({ id: message.id, result: usage() });
+      return;
+    case "bytes":
+      send({ id: message.id, result: running.bytes() });
+      return;
+    case "exit":
+      void running.close().finally(() => {
+        send({ id: message.id, result: null });
+        process.exit(0);
+      });
+      return;
+  }
+});
+// The driver going away (even killed) ends this process too.
+process.on("disconnect", () => process.exit(0));
+send({ type: "ready", ...running.info });
