@@ -145,6 +145,10 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
       clearTimeout(timer);
       reject(new Error(`Chromium exited with ${String(code)} before DevTools was ready:\n${stderr}`));
     });
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start Chromium at ${chromiumPath()} (${e.message}); install it (apt-get install chromium) or set CHROMIUM_PATH`));
+    });
   });
   const ws = new WebSocket(endpoint, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {

@@ -5,9 +5,13 @@ import type { ChildBytes, ChildUsage } from "./shared.js";
 /** Built next to the driver by bench/run.mjs. */
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
-/** `BENCH_CPU_PROF_DIR=dir npm run bench …` writes a Node CPU profile of every child into `dir`. */
+/**
+ * `BENCH_CPU_PROF_DIR=dir npm run bench …` writes a Node CPU profile of every
+ * child into `dir`, sampled every `BENCH_CPU_PROF_INTERVAL_US` (default 1000) µs.
+ */
 const profDir = process.env["BENCH_CPU_PROF_DIR"];
-const execArgv = ["--enable-source-maps", ...(profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`])];
+const profInterval = process.env["BENCH_CPU_PROF_INTERVAL_US"] ?? "1000";
+const execArgv = ["--enable-source-maps", ...(profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${profInterval}`])];
 
 /** A server running in its own Node process. */
 export interface ServerChild {

@@ -24,6 +24,8 @@ export interface StreamRunParams {
   readonly count: number;
   /** When set, a resume cursor (Unix ms) so the live server replays its history at once. */
   readonly resumeAfter?: string;
+  /** Tunnel paths: the stream's receive window (`receiveWindowBytes`); default the SDK's. */
+  readonly windowBytes?: number;
 }
 
 export interface StreamRunResult {

@@ -85,6 +85,7 @@ async function viaSubscription(params: StreamRunParams, transport: "websocket" |
     transports: [transport],
     lifecycle: alwaysActive,
     headers: () => resumeHeaders(params),
+    ...(params.windowBytes === undefined ? {} : { webSocketOptions: { receiveWindowBytes: params.windowBytes } }),
   });
   const tally = new Tally(params.count);
   const sub = weather.subscribeWeather({ cityCode: CITY });
@@ -121,7 +122,7 @@ export function runStream(params: StreamRunParams): Promise<StreamRunResult> {
     case "raw-ws":
       return rawWs(params);
     case "tunnel-client": {
-      const transport = createWebSocketTransport({ url: wsUrl(baseUrl, "/ws") });
+      const transport = createWebSocketTransport({ url: wsUrl(baseUrl, "/ws"), ...(params.windowBytes === undefined ? {} : { receiveWindowBytes: params.windowBytes }) });
       return viaClient(params, transport, () => transport.close());
     }
     case "sub-onmessage":
