@@ -30,7 +30,11 @@ export interface WeatherClientOptions {
   headers?: () => HeadersInit | Promise<HeadersInit>;
   /** Backoff for subscriptions. Default: 500 ms doubling to 30 s, full jitter, unlimited attempts. */
   reconnect?: Partial<ReconnectPolicy>;
-  /** WebSocket constructor. Default the global one. */
+  /**
+   * WebSocket constructor. Default the global one. Needed only when
+   * `transports` lists `"websocket"`: without either, `createWeatherClient`
+   * throws a `TypeError` (Node 20 has no global WebSocket; pass `ws`'s).
+   */
   webSocket?: WebSocketConstructor;
   /** `fetch` for Connect, gRPC-Web and SSE. Default the global one. */
   fetch?: typeof globalThis.fetch;

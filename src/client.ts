@@ -2,7 +2,7 @@ import { create, type DescMessage, type DescMethodServerStreaming, type MessageI
 import { type Client, Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { systemClock } from "./clock.js";
+import { type Clock, systemClock } from "./clock.js";
 import { resolveReconnectPolicy } from "./codec/backoff.js";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "./codec/resume.js";
 import {
@@ -22,8 +22,9 @@ import { createTunnelSource } from "./subscription/tunnel-source.js";
 import { createCheckedFetch, isConnectContentType, isGrpcWebContentType } from "./transport/checked-fetch.js";
 import { isTransportOpenFailure } from "./transport/open-error.js";
 import { createSseTransport } from "./transport/sse/create-sse-transport.js";
-import { resolveOptions } from "./transport/websocket/options.js";
-import { createTunnelClient } from "./transport/websocket/tunnel-client.js";
+import { type ResolvedOptions, resolveOptions } from "./transport/websocket/options.js";
+import { createTunnelClient, type TunnelClient } from "./transport/websocket/tunnel-client.js";
+import { globalWebSocket } from "./transport/websocket/web-socket-like.js";
 import { createTransportOnTunnel } from "./transport/websocket/websocket-transport.js";
 
 /** The typed client for `weather.WeatherService`, over whichever transport the network allows. */
@@ -82,33 +83,21 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
   }
   const live = new Set<Subscription<unknown>>();
 
-  const wsOptions = resolveOptions({
-    ...options.webSocketOptions,
-    url: webSocketUrlOf(options),
-    ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
-    interceptors,
-    clock,
-  });
-  const tunnel = createTunnelClient(wsOptions);
-  const transports: Record<TransportKind, Transport> = {
-    websocket: createTransportOnTunnel(tunnel, wsOptions),
-    connect: createConnectTransport({
-      baseUrl: options.baseUrl,
-      useBinaryFormat: true,
-      interceptors,
-      fetch: createCheckedFetch(fetchFn, "Connect", isConnectContentType),
-    }),
-    "grpc-web": createGrpcWebTransport({
-      baseUrl: options.baseUrl,
-      interceptors,
-      fetch: createCheckedFetch(fetchFn, "gRPC-Web", isGrpcWebContentType),
-    }),
-    sse: createSseTransport({ baseUrl: options.sseBaseUrl ?? options.baseUrl, interceptors, fetch: fetchFn }),
+  // Only what `transports` lists is built: a client without "websocket" needs no WebSocket constructor.
+  const tunnelSetup = order.includes("websocket") ? createTunnelSetup(options, interceptors, clock) : undefined;
+  const transports = new Map<TransportKind, Transport>();
+  const transportFor = (t: TransportKind): Transport => {
+    let transport = transports.get(t);
+    if (transport === undefined) {
+      transport = createTransport(t, options, interceptors, fetchFn, tunnelSetup);
+      transports.set(t, transport);
+    }
+    return transport;
   };
   const clients = new Map<TransportKind, Client<typeof WeatherService>>();
   const clientFor = (t: TransportKind) => {
     let c = clients.get(t);
-    if (c === undefined) clients.set(t, (c = createClient(WeatherService, transports[t])));
+    if (c === undefined) clients.set(t, (c = createClient(WeatherService, transportFor(t))));
     return c;
   };
 
@@ -142,7 +131,10 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
       source: (t) => {
         let source = sources.get(t);
         if (source === undefined) {
-          source = t === "websocket" && fastPath ? createTunnelSource(tunnel, method, wsOptions.receiveWindowBytes) : createTransportSource(t, transports[t], method);
+          source =
+            t === "websocket" && fastPath && tunnelSetup !== undefined
+              ? createTunnelSource(tunnelSetup.tunnel, method, tunnelSetup.options.receiveWindowBytes)
+              : createTransportSource(t, transportFor(t), method);
           sources.set(t, source);
         }
         return source;
@@ -174,7 +166,7 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     },
     close() {
       for (const subscription of [...live]) subscription.close();
-      tunnel.close();
+      tunnelSetup?.tunnel.close();
     },
     getWeather: (request, callOptions) => withFallback("unary", (c) => c.getWeather(request, callOptions)),
     subscribeWeather: (request, subscribeOptions) =>
@@ -188,6 +180,57 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     },
     subscribe,
   };
+}
+
+/** The one WebSocket connection a client shares between its calls, and its validated options. */
+interface TunnelSetup {
+  readonly options: ResolvedOptions;
+  readonly tunnel: TunnelClient;
+}
+
+function createTunnelSetup(options: WeatherClientOptions, interceptors: Interceptor[], clock: Clock): TunnelSetup {
+  if (options.webSocket === undefined && globalWebSocket() === undefined) {
+    throw new TypeError(
+      'createWeatherClient: this runtime has no global WebSocket; pass the `webSocket` option (e.g. the `ws` package) or leave "websocket" out of `transports`',
+    );
+  }
+  const resolved = resolveOptions({
+    ...options.webSocketOptions,
+    url: webSocketUrlOf(options),
+    ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
+    interceptors,
+    clock,
+  });
+  return { options: resolved, tunnel: createTunnelClient(resolved) };
+}
+
+function createTransport(
+  kind: TransportKind,
+  options: WeatherClientOptions,
+  interceptors: Interceptor[],
+  fetchFn: typeof fetch,
+  tunnelSetup: TunnelSetup | undefined,
+): Transport {
+  switch (kind) {
+    case "websocket":
+      if (tunnelSetup === undefined) throw new Error("unreachable: the WebSocket transport is built only when listed");
+      return createTransportOnTunnel(tunnelSetup.tunnel, tunnelSetup.options);
+    case "connect":
+      return createConnectTransport({
+        baseUrl: options.baseUrl,
+        useBinaryFormat: true,
+        interceptors,
+        fetch: createCheckedFetch(fetchFn, "Connect", isConnectContentType),
+      });
+    case "grpc-web":
+      return createGrpcWebTransport({
+        baseUrl: options.baseUrl,
+        interceptors,
+        fetch: createCheckedFetch(fetchFn, "gRPC-Web", isGrpcWebContentType),
+      });
+    case "sse":
+      return createSseTransport({ baseUrl: options.sseBaseUrl ?? options.baseUrl, interceptors, fetch: fetchFn });
+  }
 }
 
 function headersInterceptor(provider: () => HeadersInit | Promise<HeadersInit>): Interceptor {

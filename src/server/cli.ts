@@ -21,6 +21,7 @@ const { url } = await server.listen(port, host).catch((e: unknown) => {
 console.log(`weather-sdk reference server listening on ${url}`);
 console.log(`  Connect, gRPC, gRPC-Web: POST ${url}/weather.WeatherService/{Method} (HTTP/1.1 and h2c)`);
 console.log(`  WebSocket tunnel:        GET  ${url.replace(/^http/, "ws")}/ws (subprotocol weather-tunnel.v1, all four call modes)`);
+console.log(`  Server-Sent Events:      GET, POST ${url}/sse/weather.WeatherService/{GetWeather|SubscribeWeather}`);
 console.log(`  health:                  GET  ${url}/healthz`);
 
 let stopping = false;

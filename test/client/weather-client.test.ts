@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWeatherClient, type SubscriptionState, type WeatherResponse } from "../../src/index.js";
 import { create } from "@bufbuild/protobuf";
 import { type GetWeatherRequest, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
@@ -135,6 +135,21 @@ describe("closing the client", () => {
     expect(sub.state).toEqual({ kind: "closed", reason: "closed" });
     expect((await weather.getWeather({ cityCode: "MEX" })).timestamp).toBeGreaterThan(0n);
     weather.close();
+  });
+
+  it("needs a WebSocket constructor only when \"websocket\" is listed (Node 20 has no global one)", async () => {
+    vi.stubGlobal("WebSocket", undefined);
+    try {
+      expect(() => createWeatherClient({ baseUrl: server.url })).toThrow(
+        /no global WebSocket; pass the `webSocket` option \(e\.g\. the `ws` package\) or leave "websocket" out of `transports`/,
+      );
+      const weather = createWeatherClient({ baseUrl: server.url, transports: ["connect", "sse"] });
+      expect((await weather.getWeather({ cityCode: "ROM" })).timestamp).toBeGreaterThan(0n);
+      expect(weather.transport).toBe("connect");
+      weather.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("rejects a nonsense highWaterMark", () => {
