@@ -13,6 +13,7 @@ import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
 import { createProtocolSniffingListener } from "./protocol-sniffing-listener.js";
 import { createTunnelServer, rejectUpgrade, type TunnelOptions } from "./tunnel/index.js";
 import { createWeatherServiceImpl } from "./weather-service.js";
+import { directService } from "./direct-call.js";
 import { createWeatherSseRoute } from "./sse/weather-sse-route.js";
 
 /** Options of {@link createWeatherServer}; every one has a default. */
@@ -79,14 +80,13 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk server:", e));
   const shutdown = new AbortController();
 
-  const router: ConnectRouter = createConnectRouter({
+  const routerOptions = {
     interceptors: options.interceptors,
     acceptCompression: [compressionGzip, compressionBrotli],
-  });
-  router.service(
-    WeatherService,
-    createWeatherServiceImpl({ tickMs, historyWindowMs, maxReportBatch, clock, shutdownSignal: shutdown.signal }),
-  );
+  };
+  const router: ConnectRouter = createConnectRouter(routerOptions);
+  const impl = createWeatherServiceImpl({ tickMs, historyWindowMs, maxReportBatch, clock, shutdownSignal: shutdown.signal });
+  router.service(WeatherService, impl);
 
   const health: RouteHandler = (_req, res, pathname) => {
     if (pathname !== "/healthz") return false;
@@ -118,6 +118,8 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const tunnel = createTunnelServer({
     ...options.tunnel,
     handlers: router.handlers,
+    // The same implementation and router options: the tunnel calls it without connect's HTTP layers.
+    direct: [directService(WeatherService, impl, routerOptions)],
     allowedOrigins: options.allowedOrigins ?? "*",
     clock,
     closeTimeoutMs: shutdownGraceMs,

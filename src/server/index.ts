@@ -10,4 +10,5 @@ export { createSseRoute, type SseRouteOptions } from "./sse/sse-route.js";
 export { sseResume, type SseResume, type SseResumeOptions } from "./sse/sse-resume.js";
 export { createWeatherSseRoute, type WeatherSseRouteOptions } from "./sse/weather-sse-route.js";
 export type { RouteHandler } from "./http-handler.js";
+export { directService, type DirectService } from "./direct-call.js";
 export { createTunnelServer, type TunnelAuthenticate, type TunnelOptions, type TunnelServer, type TunnelServerOptions } from "./tunnel/index.js";

@@ -271,7 +271,11 @@ const HTTP_FIELDS = new Set([
   "upgrade",
 ]);
 
-function prepareRequestHeader(header: Headers, unary: boolean): Headers {
+/**
+ * Makes client metadata a binary Connect request's headers: HTTP-level fields
+ * and `connect-*` ones (but `connect-timeout-ms`) replaced. Modified in place.
+ */
+export function prepareRequestHeader(header: Headers, unary: boolean): Headers {
   for (const name of [...header.keys()]) {
     if (HTTP_FIELDS.has(name) || (name.startsWith("connect-") && name !== "connect-timeout-ms")) header.delete(name);
   }

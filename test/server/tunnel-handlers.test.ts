@@ -4,9 +4,10 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherResponse, WeatherResponseSchema, WeatherService, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
+import { directService } from "../../src/server/direct-call.js";
 import { createTunnelServer, type TunnelServer } from "../../src/server/tunnel/index.js";
 import { dataFrame, messagesOf, nthMessage, openRawTunnel, type RawTunnel, streamOpener, WEATHER } from "../helpers/raw-tunnel.js";
 
@@ -30,8 +31,14 @@ const impl: ServiceImpl<typeof WeatherService> = {
     return reading(req.cityCode);
   },
   // Ignores ctx.signal on purpose: only return() on its iterator stops it.
-  // "FAST" never awaits anything but its consumer.
-  async *subscribeWeather(req) {
+  // "FAST" never awaits anything but its consumer; "FAIL" fails after one message.
+  async *subscribeWeather(req, ctx) {
+    if (req.cityCode === "FAIL") {
+      ctx.responseHeader.set("x-sub", "header");
+      ctx.responseTrailer.set("x-t", "trailer");
+      yield reading("one");
+      throw new ConnectError("failed mid-stream", Code.DataLoss, { "x-from-error": "metadata" });
+    }
     let yields = 0;
     try {
       for (;;) {
@@ -56,31 +63,57 @@ const impl: ServiceImpl<typeof WeatherService> = {
   },
 };
 
-let httpServer: http.Server;
-let tunnelServer: TunnelServer;
-let baseUrl: string;
-let tunnel: RawTunnel;
-const open = streamOpener();
+/** Every call through the router's interceptor: it marks headers and trailers and counts streamed messages. */
+const intercepted: Interceptor = (next) => async (req) => {
+  const res = await next(req);
+  res.header.set("x-intercepted", "yes");
+  if (!res.stream) return res;
+  return {
+    ...res,
+    message: (async function* () {
+      let n = 0;
+      for await (const m of res.message) {
+        n++;
+        yield m;
+      }
+      res.trailer.set("x-intercepted-count", String(n));
+    })(),
+  };
+};
 
-beforeAll(async () => {
-  const router = createConnectRouter();
-  router.service(WeatherService, impl);
-  tunnelServer = createTunnelServer({ handlers: router.handlers, onError: () => undefined });
-  httpServer = http.createServer((_req, res) => res.writeHead(404).end());
-  httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
-    if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
+// The same contracts whether the tunnel goes through the universal handlers
+// or calls the implementation directly (createWeatherServer does the latter).
+describe.each([
+  { path: "the router's universal handlers", direct: false },
+  { path: "direct calls (directService)", direct: true },
+])("tunnel: handler contracts, through $path", ({ direct }) => {
+  let httpServer: http.Server;
+  let tunnelServer: TunnelServer;
+  let tunnel: RawTunnel;
+  const open = streamOpener();
+
+  beforeAll(async () => {
+    const routerOptions = { interceptors: [intercepted] };
+    const router = createConnectRouter(routerOptions);
+    router.service(WeatherService, impl);
+    tunnelServer = createTunnelServer({
+      handlers: router.handlers,
+      direct: direct ? [directService(WeatherService, impl, routerOptions)] : [],
+      onError: () => undefined,
+    });
+    httpServer = http.createServer((_req, res) => res.writeHead(404).end());
+    httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
+      if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
+    });
+    await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    tunnel = await openRawTunnel(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
   });
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  tunnel = await openRawTunnel(baseUrl);
-});
 
-afterAll(async () => {
-  await tunnelServer.close();
-  await new Promise((resolve) => httpServer.close(resolve));
-});
+  afterAll(async () => {
+    await tunnelServer.close();
+    await new Promise((resolve) => httpServer.close(resolve));
+  });
 
-describe("tunnel: handler contracts", () => {
   it("cancel stops a handler that ignores its signal; nothing more is sent for the stream", async () => {
     resetStubborn();
     const s = open(WEATHER.subscribeWeather);
@@ -124,7 +157,12 @@ describe("tunnel: handler contracts", () => {
     tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "OK" }), { kind: "halfClose", streamId: s.id }]);
     const end = await tunnel.end(s.id);
     expect(end).toMatchObject({ code: 0, trailers: [["x-t", "trailer"]] });
-    expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({ headers: [["x-h", "header"]] });
+    expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({
+      headers: [
+        ["x-h", "header"],
+        ["x-intercepted", "yes"],
+      ],
+    });
     expect(messagesOf(tunnel, s.id, WeatherResponseSchema)[0]?.description).toBe("OK");
   });
 
@@ -146,10 +184,37 @@ describe("tunnel: handler contracts", () => {
     expect((await tunnel.end(s.id)).code).toBe(Code.Internal);
   });
 
+  it("server streaming error: headers with the first message, error metadata joins the trailers", async () => {
+    const s = open(WEATHER.subscribeWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "FAIL" }), { kind: "halfClose", streamId: s.id }]);
+    expect(await tunnel.end(s.id)).toMatchObject({
+      code: Code.DataLoss,
+      message: "failed mid-stream",
+      trailers: [
+        ["x-from-error", "metadata"],
+        ["x-t", "trailer"],
+      ],
+    });
+    const frames = tunnel.frames.filter((f) => f.streamId === s.id).map((f) => f.kind);
+    expect(frames).toEqual(["headers", "data", "end"]);
+    expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({
+      headers: [
+        ["x-intercepted", "yes"],
+        ["x-sub", "header"],
+      ],
+    });
+  });
+
   it("client streaming: trailers set by the handler arrive in end", async () => {
     const s = open(WEATHER.reportBatch);
     tunnel.send([s.frame, dataFrame(s.id, WeatherResponseSchema, {}, {}, {}), { kind: "halfClose", streamId: s.id }]);
-    expect(await tunnel.end(s.id)).toMatchObject({ code: 0, trailers: [["x-count", "3"]] });
+    expect(await tunnel.end(s.id)).toMatchObject({
+      code: 0,
+      trailers: [
+        ["x-count", "3"],
+        ["x-intercepted-count", "1"],
+      ],
+    });
   });
 
   it("bidi: headers before the first data, trailers in end", async () => {
@@ -157,9 +222,29 @@ describe("tunnel: handler contracts", () => {
     tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "X" })]);
     await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
     tunnel.send([dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "Y" }), { kind: "halfClose", streamId: s.id }]);
-    expect(await tunnel.end(s.id)).toMatchObject({ code: 0, trailers: [["x-chat-end", "bye"]] });
+    expect(await tunnel.end(s.id)).toMatchObject({
+      code: 0,
+      trailers: [
+        ["x-chat-end", "bye"],
+        ["x-intercepted-count", "2"],
+      ],
+    });
     const frames = tunnel.frames.filter((f) => f.streamId === s.id);
-    expect(frames[0]).toMatchObject({ kind: "headers", headers: [["x-chat", "hi"]] });
+    expect(frames[0]).toMatchObject({
+      kind: "headers",
+      headers: [
+        ["x-chat", "hi"],
+        ["x-intercepted", "yes"],
+      ],
+    });
     expect(messagesOf(tunnel, s.id, WeatherResponseSchema).map((r) => r.description)).toEqual(["X", "Y"]);
+  });
+});
+
+describe("tunnel: direct services", () => {
+  it("refuses a direct method that the router does not serve, saying what to do", () => {
+    expect(() => createTunnelServer({ handlers: [], direct: [directService(WeatherService, impl)] })).toThrow(
+      /direct method \/weather\.WeatherService\/GetWeather has no handler in `handlers`: register its service on the router too/,
+    );
   });
 });

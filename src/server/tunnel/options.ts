@@ -1,5 +1,6 @@
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { type Clock, systemClock } from "../../clock.js";
+import type { DirectMethod, DirectService } from "../direct-call.js";
 import type { AllowedOrigins } from "../cors.js";
 
 /**
@@ -30,6 +31,15 @@ export interface TunnelOptions {
 export interface TunnelServerOptions extends TunnelOptions {
   /** The router's universal handlers, the same that serve HTTP (`router.handlers`). */
   readonly handlers: readonly UniversalHandler[];
+  /**
+   * Implementations behind some of `handlers` that the tunnel may call
+   * directly ({@link directService}: connect's own invocation, interceptors
+   * and handler context, without the HTTP protocol layers), which takes a
+   * fraction of the CPU per streamed message. Each must be the
+   * implementation, with the router options, that its handler serves;
+   * methods not listed go through `handlers`.
+   */
+  readonly direct?: readonly DirectService[];
   /** Browser origins allowed on upgrade (`"*"`: any). An upgrade with another `Origin` gets `403`. Default `"*"`. */
   readonly allowedOrigins?: AllowedOrigins;
   /** Time source for keepalive, deadlines and the shutdown wait. Default the system clock. */
@@ -46,6 +56,8 @@ export interface TunnelServerOptions extends TunnelOptions {
 export interface TunnelConfig {
   readonly path: string;
   readonly handlers: ReadonlyMap<string, UniversalHandler>;
+  /** Methods called directly, by request path; each also has a handler. */
+  readonly direct: ReadonlyMap<string, DirectMethod>;
   readonly allowedOrigins: AllowedOrigins;
   readonly clock: Clock;
   readonly maxStreams: number;
@@ -62,9 +74,18 @@ const MiB = 1024 * 1024;
 export function resolveTunnelOptions(options: TunnelServerOptions): TunnelConfig {
   const path = options.path ?? "/ws";
   if (!path.startsWith("/")) throw new RangeError(`tunnel path must start with "/", got "${path}"`);
+  const handlers = new Map(options.handlers.map((h) => [h.requestPath, h]));
+  const direct = new Map<string, DirectMethod>();
+  for (const method of (options.direct ?? []).flatMap((d) => d.methods)) {
+    if (!handlers.has(method.requestPath)) {
+      throw new RangeError(`direct method ${method.requestPath} has no handler in \`handlers\`: register its service on the router too`);
+    }
+    direct.set(method.requestPath, method);
+  }
   return {
     path,
-    handlers: new Map(options.handlers.map((h) => [h.requestPath, h])),
+    handlers,
+    direct,
     allowedOrigins: options.allowedOrigins ?? "*",
     clock: options.clock ?? systemClock,
     maxStreams: positiveInteger("maxStreams", options.maxStreams ?? 4096),

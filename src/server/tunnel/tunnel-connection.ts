@@ -215,7 +215,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(`invalid request header: ${String(e)}`, Code.InvalidArgument));
       return;
     }
-    this.streams.set(id, new TunnelStream(this, id, handler, header, frame.initialWindow));
+    this.streams.set(id, new TunnelStream(this, id, handler, header, frame.initialWindow, this.config.direct.get(frame.path)));
   }
 
   private endAtOnce(streamId: number, error: ConnectError): void {

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
 import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES } from "../../codec/tunnel/index.js";
+import { type DirectMethod, startDirectCall } from "../direct-call.js";
 import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
 import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
 import { endFrame, headerList } from "./frame-values.js";
@@ -56,6 +57,8 @@ export class TunnelStream implements UniversalCallSink {
     private readonly handler: UniversalHandler,
     private readonly header: Headers,
     initialWindow: number,
+    /** When set, the implementation is called directly instead of through `handler` (same result, less CPU). */
+    private readonly direct?: DirectMethod,
   ) {
     this.sendCredit = initialWindow === 0 ? DEFAULT_INITIAL_WINDOW : initialWindow;
     this.singleRequest = hasSingleRequest(handler);
@@ -99,6 +102,10 @@ export class TunnelStream implements UniversalCallSink {
       return;
     }
     this.single = undefined;
+    if (this.direct !== undefined) {
+      this.start(envelope.subarray(ENVELOPE_HEADER_BYTES));
+      return;
+    }
     const unary = this.handler.method.methodKind === "unary";
     this.start(createAsyncIterable([unary ? envelope.subarray(ENVELOPE_HEADER_BYTES) : envelope]));
   }
@@ -159,13 +166,21 @@ export class TunnelStream implements UniversalCallSink {
     this.body?.fail(new ConnectError("the call has ended", Code.Canceled));
   }
 
-  private start(body: AsyncIterable<Uint8Array>): void {
+  /**
+   * Starts the call. `input`: the request envelopes of streaming-request
+   * kinds; for single-request kinds, what the call takes (the direct call the
+   * message's bytes, the universal handler its Connect body).
+   */
+  private start(input: AsyncIterable<Uint8Array> | Uint8Array): void {
     this.phase = "running";
     const { config, baseUrl } = this.host;
-    this.call = startUniversalCall(
-      { handler: this.handler, url: baseUrl + this.handler.requestPath, header: this.header, body, onError: config.onError },
-      this,
-    );
+    const url = baseUrl + this.handler.requestPath;
+    if (this.direct !== undefined) {
+      this.call = startDirectCall({ method: this.direct, url, header: this.header, input }, this);
+      return;
+    }
+    const body = input instanceof Uint8Array ? createAsyncIterable([input]) : input;
+    this.call = startUniversalCall({ handler: this.handler, url, header: this.header, body, onError: config.onError }, this);
   }
 
   /**
