@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { type Clock, sleep } from "../clock.js";
+import type { Clock } from "../clock.js";
 import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "../codec/resume.js";
 import {
   type GetWeatherRequest,
@@ -11,6 +11,7 @@ import {
 import { CITIES, type City } from "../simulation/cities.js";
 import { readingAt, tickAt } from "../simulation/weather-model.js";
 import { createAsyncQueue } from "./async-queue.js";
+import { createTicker } from "./ticker.js";
 
 /** What the service implementation needs from the server around it. */
 export interface WeatherServiceConfig {
@@ -37,13 +38,8 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
     throw new RangeError(`tickMs must be a positive whole number of milliseconds, got ${tickMs}`);
   }
   const historyTicks = Math.floor(config.historyWindowMs / tickMs);
-
-  /** Waits until tick `tick` has started; rejects when the call or the server ends. */
-  async function untilTick(tick: number, signal: AbortSignal): Promise<void> {
-    while (tickAt(clock.now(), tickMs) < tick) {
-      await sleep(clock, tick * tickMs - clock.now(), signal);
-    }
-  }
+  // One timer wakes every stream at each tick (see Ticker).
+  const ticker = createTicker(clock, tickMs);
 
   function callSignal(ctx: HandlerContext): AbortSignal {
     return AbortSignal.any([ctx.signal, config.shutdownSignal]);
@@ -81,9 +77,10 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
         next = Math.max(firstAfter, oldest);
         ctx.responseHeader.set(RESUME_STATUS_HEADER, status);
       }
+      const wait = ticker.waiter(signal);
       try {
         for (;;) {
-          await untilTick(next, signal);
+          await wait.until(next);
           const current = tickAt(clock.now(), tickMs);
           for (; next <= current; next++) {
             yield readingAt(city, next, tickMs, req.extended);
@@ -91,6 +88,8 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
         }
       } catch (e) {
         throw endReason(e, config.shutdownSignal);
+      } finally {
+        wait.dispose();
       }
     },
 
@@ -155,16 +154,19 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
       }
       out.close();
     })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
+    const wait = ticker.waiter(signal);
     void (async () => {
       for (let next = tickAt(clock.now(), tickMs) + 1; ; next++) {
-        await untilTick(next, signal);
+        await wait.until(next);
         for (const [city, last] of lastTick) {
           if (last >= next) continue;
           lastTick.set(city, next);
           out.push(readingAt(city, next, tickMs));
         }
       }
-    })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
+    })()
+      .catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)))
+      .finally(() => wait.dispose());
     return out;
   }
 }
