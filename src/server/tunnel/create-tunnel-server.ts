@@ -30,8 +30,10 @@ export interface TunnelServer {
 
 /**
  * Creates the tunnel server (PROTOCOL.md §1): each stream is dispatched into
- * the router's universal handlers, the same that serve HTTP, so interceptors,
- * limits and error codes are identical on every transport.
+ * the router's universal handlers, the same that serve HTTP, or, for methods
+ * of `direct` services, into the same implementation through connect's own
+ * invocation; either way interceptors, limits and error codes are identical
+ * on every transport.
  */
 export function createTunnelServer(options: TunnelServerOptions): TunnelServer {
   const config = resolveTunnelOptions(options);
