@@ -1,4 +1,4 @@
-import type { DescService, Message } from "@bufbuild/protobuf";
+import { create, type DescService, type Message, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -10,7 +10,6 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import {
-  createAsyncIterable,
   createMethodSerializationLookup,
   invokeUnaryImplementation,
   mergeNonProtocolHeaders,
@@ -83,14 +82,17 @@ export interface DirectCallInit {
   /** Unary and server streaming: the request message's bytes. Other kinds: whole Connect envelopes, any number per chunk. */
   readonly input: Uint8Array | AsyncIterable<Uint8Array>;
   readonly contextValues?: ContextValues;
+  /** Failures that are the server's fault (error details that do not encode). */
+  readonly onError: (error: unknown) => void;
 }
 
 /**
- * Why a handler's signal aborts when its call ended normally. Connect aborts
- * with no reason there, which makes Node build a `DOMException` (with a stack)
- * on every call; one shared reason costs nothing.
+ * Why a handler's signal aborts when its call ended normally: an `AbortError`
+ * as with connect's handlers, made once (Node builds a `DOMException` with a
+ * stack for every `abort()` without a reason) and frozen, since every call
+ * shares it.
  */
-const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
+const CALL_ENDED = Object.freeze(new DOMException("the call has ended", "AbortError"));
 const ENVELOPE_HEADER_BYTES = 5;
 const noop = (): void => undefined;
 
@@ -129,18 +131,15 @@ class DirectCall implements UniversalCall {
       requestSignal: this.controller.signal,
       requestHeader: header,
       url: init.url,
+      responseHeader: { "content-type": unary ? "application/proto" : "application/connect+proto" },
       contextValues: init.contextValues,
     });
     const context = this.context;
-    const started = (async () => {
-      if (options.requestGate !== undefined) await options.requestGate(context);
-      if (timeout.error !== undefined) throw timeout.error;
-    })();
-    if (unary) {
-      started.then(() => this.runUnary()).catch((e: unknown) => this.end(e));
-    } else {
-      started.then(() => this.startStream()).catch((e: unknown) => this.end(e));
-    }
+    const gate = options.requestGate;
+    const gated = gate === undefined ? Promise.resolve() : (async () => gate(context))();
+    // As in connect: a bad timeout fails a unary call before it runs, a stream when its handler reads the request.
+    const run = unary ? () => this.runUnary(timeout.error) : () => this.startStream(timeout.error);
+    gated.then(run).catch((e: unknown) => this.end(e));
   }
 
   resume(): void {
@@ -153,13 +152,16 @@ class DirectCall implements UniversalCall {
     if (this.done) return;
     this.done = true;
     this.controller.abort(reason);
+    // Also clears connect's deadline timer.
+    this.context.abort(reason);
     // A handler that ignores its signal stops at its next yield.
     this.output?.return?.(undefined).catch(noop);
   }
 
-  private async runUnary(): Promise<void> {
+  private async runUnary(timeoutError: ConnectError | undefined): Promise<void> {
     const { spec, input, output } = this.init.method;
     if (spec.kind !== "unary" || !(this.init.input instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
+    if (timeoutError !== undefined) throw timeoutError;
     const request = input.parse(this.init.input);
     const response = await invokeUnaryImplementation(spec, this.context, request, this.init.method.options.interceptors);
     if (this.done) return;
@@ -167,10 +169,11 @@ class DirectCall implements UniversalCall {
     this.end(undefined);
   }
 
-  private startStream(): void {
+  private startStream(timeoutError: ConnectError | undefined): void {
     const { spec, input } = this.init.method;
     const body = this.init.input;
-    const messages = body instanceof Uint8Array ? createAsyncIterable([input.parse(body)]) : parseEnvelopes(body, input);
+    // Parsed lazily, inside the interceptors, as connect does: they see a request that does not parse.
+    const messages = body instanceof Uint8Array ? parseSingle(body, input, timeoutError) : parseEnvelopes(body, input, timeoutError);
     this.output = transformInvokeImplementation(spec, this.context, this.init.method.options.interceptors)(messages)[Symbol.asyncIterator]();
     if (this.done) {
       this.output.return?.(undefined).catch(noop);
@@ -182,18 +185,27 @@ class DirectCall implements UniversalCall {
   private async pump(): Promise<void> {
     const it = this.output;
     if (it === undefined) return;
-    try {
-      while (!this.done && !this.paused) {
-        const r = await it.next();
-        if (this.isDone()) return; // aborted while waiting
-        if (r.done === true) {
-          this.end(undefined);
-          return;
-        }
-        this.emit(this.init.method.output.serialize(r.value));
+    while (!this.done && !this.paused) {
+      let r: IteratorResult<Message>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        this.end(e);
+        return;
       }
-    } catch (e) {
-      this.end(e);
+      if (this.isDone()) return; // aborted while waiting
+      if (r.done === true) {
+        this.end(undefined);
+        return;
+      }
+      try {
+        this.emit(this.init.method.output.serialize(r.value));
+      } catch (e) {
+        // The handler is still running (a message over writeMaxBytes, say): stop it, so its `finally` runs.
+        it.return?.(undefined).catch(noop);
+        this.end(e);
+        return;
+      }
     }
   }
 
@@ -233,8 +245,8 @@ class DirectCall implements UniversalCall {
     const trailers = this.context.responseTrailer;
     let error: ConnectError | undefined;
     if (e !== undefined) {
-      error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
       this.context.abort(e);
+      error = this.encodable(e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e));
       if (!error.isWireError) {
         mergeNonProtocolHeaders(this.init.method.spec.kind === "unary" ? this.context.responseHeader : trailers, error.metadata);
       }
@@ -243,10 +255,35 @@ class DirectCall implements UniversalCall {
     this.context.abort(CALL_ENDED);
     this.sink.end(error, withoutHttpFields(new Headers(trailers)));
   }
+
+  /**
+   * `error` with its details encoded now, so the sink cannot fail on them;
+   * details that do not encode make it `Internal`, as over HTTP (where the
+   * end-stream message fails to serialize), and are reported to `onError`.
+   */
+  private encodable(error: ConnectError): ConnectError {
+    if (error.details.every((d) => "type" in d)) return error;
+    try {
+      const encoded = new ConnectError(error.rawMessage, error.code, error.metadata, undefined, error.cause);
+      encoded.details = error.details.map((d) => ("type" in d ? d : { type: d.desc.typeName, value: toBinary(d.desc, create(d.desc, d.value)) }));
+      return encoded;
+    } catch (e) {
+      this.init.onError(e);
+      return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+    }
+  }
+}
+
+/** The one request message of a server-streaming call, parsed when the handler asks for it. */
+// eslint-disable-next-line @typescript-eslint/require-await -- connect takes an async iterable with throw(); there is nothing to await
+async function* parseSingle(bytes: Uint8Array, input: Serialization<Message>, timeoutError: ConnectError | undefined): AsyncGenerator<Message> {
+  if (timeoutError !== undefined) throw timeoutError;
+  yield input.parse(bytes);
 }
 
 /** Request messages of a streaming-request call, parsed from whole envelopes as they arrive. */
-async function* parseEnvelopes(body: AsyncIterable<Uint8Array>, input: Serialization<Message>): AsyncGenerator<Message> {
+async function* parseEnvelopes(body: AsyncIterable<Uint8Array>, input: Serialization<Message>, timeoutError: ConnectError | undefined): AsyncGenerator<Message> {
+  if (timeoutError !== undefined) throw timeoutError;
   for await (const chunk of body) {
     let pos = 0;
     while (pos < chunk.length) {

@@ -16,7 +16,7 @@ export interface Ticker {
 export interface TickWaiter {
   /** Resolves once tick `tick` has started; rejects with the signal's reason when it aborts. One wait at a time. */
   until(tick: number): Promise<void>;
-  /** Stops listening to the signal and drops a pending wait; call when the call ends. */
+  /** Stops listening to the signal and drops a pending wait; call when the call ends. Later waits reject. */
   dispose(): void;
 }
 
@@ -71,6 +71,7 @@ export function createTicker(clock: Clock, tickMs: number): Ticker {
   return {
     waiter(signal) {
       let current: Pending | undefined;
+      let disposed = false;
       const onAbort = () => {
         const p = current;
         if (p === undefined) return;
@@ -81,6 +82,7 @@ export function createTicker(clock: Clock, tickMs: number): Ticker {
       signal.addEventListener("abort", onAbort, { once: true });
       return {
         until(tick) {
+          if (disposed) return Promise.reject(new Error("this tick waiter was disposed"));
           if (signal.aborted) return Promise.reject(signal.reason as Error);
           if (tickAt(clock.now(), tickMs) >= tick) return Promise.resolve();
           return new Promise<void>((resolve, reject) => {
@@ -97,6 +99,7 @@ export function createTicker(clock: Clock, tickMs: number): Ticker {
           });
         },
         dispose() {
+          disposed = true;
           signal.removeEventListener("abort", onAbort);
           if (current !== undefined) remove(current);
           current = undefined;

@@ -106,5 +106,7 @@ describe("ticker", () => {
     void alone.until(next + 1);
     alone.dispose();
     expect(clock.pendingTimers).toBe(0);
+    await expect(alone.until(next + 2)).rejects.toThrow(/disposed/);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

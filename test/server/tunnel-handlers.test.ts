@@ -20,6 +20,13 @@ function resetStubborn(): void {
 
 const reading = (description: string): WeatherResponse => create(WeatherResponseSchema, { description });
 
+/** Resolves when the "BIG" stream's generator has finished (its `finally` ran). */
+let bigStopped: Promise<void>;
+let markBigStopped: () => void;
+function resetBig(): void {
+  bigStopped = new Promise((resolve) => (markBigStopped = resolve));
+}
+
 const impl: ServiceImpl<typeof WeatherService> = {
   getWeather(req, ctx) {
     ctx.responseHeader.set("x-h", "header");
@@ -28,11 +35,24 @@ const impl: ServiceImpl<typeof WeatherService> = {
       throw new ConnectError("with a detail", Code.FailedPrecondition, undefined, [{ desc: WeatherResponseSchema, value: { description: "why" } }]);
     }
     if (req.cityCode === "BOOM") throw new Error("not a ConnectError");
+    if (req.cityCode === "BADDETAIL") {
+      // A detail that cannot be encoded (an int64 that is not a number): the server's fault, not a crash.
+      throw new ConnectError("unencodable", Code.Aborted, undefined, [{ desc: WeatherResponseSchema, value: { timestamp: "soon" } }]);
+    }
     return reading(req.cityCode);
   },
   // Ignores ctx.signal on purpose: only return() on its iterator stops it.
   // "FAST" never awaits anything but its consumer; "FAIL" fails after one message.
   async *subscribeWeather(req, ctx) {
+    if (req.cityCode === "BIG") {
+      try {
+        yield reading("x".repeat(2000)); // over the router's writeMaxBytes
+        yield reading("never");
+      } finally {
+        markBigStopped();
+      }
+      return;
+    }
     if (req.cityCode === "FAIL") {
       ctx.responseHeader.set("x-sub", "header");
       ctx.responseTrailer.set("x-t", "trailer");
@@ -63,9 +83,18 @@ const impl: ServiceImpl<typeof WeatherService> = {
   },
 };
 
+/** Calls the interceptor saw fail, as "Method: code". */
+const interceptedFailures: string[] = [];
+
 /** Every call through the router's interceptor: it marks headers and trailers and counts streamed messages. */
 const intercepted: Interceptor = (next) => async (req) => {
-  const res = await next(req);
+  let res: Awaited<ReturnType<typeof next>>;
+  try {
+    res = await next(req);
+  } catch (e) {
+    interceptedFailures.push(`${req.method.name}: ${ConnectError.from(e).code}`);
+    throw e;
+  }
   res.header.set("x-intercepted", "yes");
   if (!res.stream) return res;
   return {
@@ -91,15 +120,16 @@ describe.each([
   let tunnelServer: TunnelServer;
   let tunnel: RawTunnel;
   const open = streamOpener();
+  const serverErrors: unknown[] = [];
 
   beforeAll(async () => {
-    const routerOptions = { interceptors: [intercepted] };
+    const routerOptions = { interceptors: [intercepted], writeMaxBytes: 1000 };
     const router = createConnectRouter(routerOptions);
     router.service(WeatherService, impl);
     tunnelServer = createTunnelServer({
       handlers: router.handlers,
       direct: direct ? [directService(WeatherService, impl, routerOptions)] : [],
-      onError: () => undefined,
+      onError: (e) => serverErrors.push(e),
     });
     httpServer = http.createServer((_req, res) => res.writeHead(404).end());
     httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
@@ -205,6 +235,33 @@ describe.each([
     });
   });
 
+  it("error details that do not encode end the call with Internal, reported to onError; the connection goes on", async () => {
+    const s = open(WEATHER.getWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "BADDETAIL" }), { kind: "halfClose", streamId: s.id }]);
+    expect(await tunnel.end(s.id)).toMatchObject({ code: Code.Internal, message: "internal error" });
+    expect(serverErrors.length).toBeGreaterThan(0);
+    const after = open(WEATHER.getWeather);
+    tunnel.send([after.frame, dataFrame(after.id, GetWeatherRequestSchema, { cityCode: "OK" }), { kind: "halfClose", streamId: after.id }]);
+    expect((await tunnel.end(after.id)).code).toBe(0);
+  });
+
+  it("a message over writeMaxBytes ends the stream with ResourceExhausted and stops the handler (its finally runs)", async () => {
+    resetBig();
+    const s = open(WEATHER.subscribeWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "BIG" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(Code.ResourceExhausted);
+    await bigStopped;
+  });
+
+  it("a server-streaming request that does not parse fails inside the interceptors", async () => {
+    const s = open(WEATHER.subscribeWeather);
+    const garbage = new Uint8Array([0, 0, 0, 0, 2, 0xff, 0xff]); // an envelope holding an invalid tag
+    tunnel.send([s.frame, { kind: "data", streamId: s.id, chunks: [garbage] }, { kind: "halfClose", streamId: s.id }]);
+    const end = await tunnel.end(s.id);
+    expect(end.code).not.toBe(0);
+    expect(interceptedFailures).toContain(`SubscribeWeather: ${end.code}`);
+  });
+
   it("client streaming: trailers set by the handler arrive in end", async () => {
     const s = open(WEATHER.reportBatch);
     tunnel.send([s.frame, dataFrame(s.id, WeatherResponseSchema, {}, {}, {}), { kind: "halfClose", streamId: s.id }]);
@@ -242,6 +299,14 @@ describe.each([
 });
 
 describe("tunnel: direct services", () => {
+  it("refuses a service listed twice", () => {
+    const router = createConnectRouter();
+    router.service(WeatherService, impl);
+    expect(() => createTunnelServer({ handlers: router.handlers, direct: [directService(WeatherService, impl), directService(WeatherService, impl)] })).toThrow(
+      /direct method \/weather\.WeatherService\/GetWeather is listed twice in `direct`/,
+    );
+  });
+
   it("refuses a direct method that the router does not serve, saying what to do", () => {
     expect(() => createTunnelServer({ handlers: [], direct: [directService(WeatherService, impl)] })).toThrow(
       /direct method \/weather\.WeatherService\/GetWeather has no handler in `handlers`: register its service on the router too/,

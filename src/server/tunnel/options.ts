@@ -80,6 +80,9 @@ export function resolveTunnelOptions(options: TunnelServerOptions): TunnelConfig
     if (!handlers.has(method.requestPath)) {
       throw new RangeError(`direct method ${method.requestPath} has no handler in \`handlers\`: register its service on the router too`);
     }
+    if (direct.has(method.requestPath)) {
+      throw new RangeError(`direct method ${method.requestPath} is listed twice in \`direct\`; list each service once`);
+    }
     direct.set(method.requestPath, method);
   }
   return {

@@ -176,7 +176,7 @@ export class TunnelStream implements UniversalCallSink {
     const { config, baseUrl } = this.host;
     const url = baseUrl + this.handler.requestPath;
     if (this.direct !== undefined) {
-      this.call = startDirectCall({ method: this.direct, url, header: this.header, input }, this);
+      this.call = startDirectCall({ method: this.direct, url, header: this.header, input, onError: config.onError }, this);
       return;
     }
     const body = input instanceof Uint8Array ? createAsyncIterable([input]) : input;
