@@ -125,6 +125,8 @@ async function main(): Promise<void> {
         data["driverCheck"] = check;
         rows.push(...driverCheckRows(check));
       }
+      // The fan-out section starts servers of its own: stop these so idle processes take nothing from it.
+      for (const child of children.splice(0)) await child.stop();
     }
     if (wants("fanout")) {
       const fanout = [];

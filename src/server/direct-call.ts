@@ -37,6 +37,8 @@ export interface DirectMethod {
   readonly options: ReturnType<typeof validateUniversalHandlerOptions>;
   readonly input: Serialization<Message>;
   readonly output: Serialization<Message>;
+  /** Envelopes of frozen output messages: they cannot change, so one encoding serves every call that sends them. */
+  readonly frozenEnvelopes: WeakMap<object, Uint8Array>;
 }
 
 /**
@@ -67,6 +69,7 @@ export function directService<S extends DescService>(
         options,
         input: serialization.getI(true),
         output: serialization.getO(true),
+        frozenEnvelopes: new WeakMap(),
       };
     }),
   };
@@ -166,7 +169,7 @@ class DirectCall implements UniversalCall {
     const request = input.parse(this.init.input);
     const response = await invokeUnaryImplementation(spec, this.context, request, this.init.method.options.interceptors);
     if (this.done) return;
-    this.emit(output.serialize(response));
+    this.emit(envelope(output.serialize(response)));
     this.end(undefined);
   }
 
@@ -207,8 +210,7 @@ class DirectCall implements UniversalCall {
         return;
       }
       try {
-        // create() returns a message of the schema as it is, as connect's normalize does.
-        this.emit(this.init.method.output.serialize(create(this.init.method.spec.method.output, r.value)));
+        this.emit(this.envelopeOf(r.value));
       } catch (e) {
         // The handler is still running (a message over writeMaxBytes, say): stop it, so its `finally` runs.
         it.return?.(undefined).catch(noop);
@@ -222,16 +224,21 @@ class DirectCall implements UniversalCall {
     return this.done;
   }
 
-  /** Sends one message as an envelope, with the response headers before the first. */
-  private emit(message: Uint8Array): void {
+  /** The envelope of one output message; a frozen message is encoded once for all calls. */
+  private envelopeOf(value: MessageInitShape<DescMessage>): Uint8Array {
+    const { output, frozenEnvelopes, spec } = this.init.method;
+    const frozen = Object.isFrozen(value);
+    const cached = frozen ? frozenEnvelopes.get(value) : undefined;
+    if (cached !== undefined) return cached;
+    // create() returns a message of the schema as it is, as connect's normalize does.
+    const encoded = envelope(output.serialize(create(spec.method.output, value)));
+    if (frozen) frozenEnvelopes.set(value, encoded);
+    return encoded;
+  }
+
+  /** Sends one envelope (never written to afterwards), with the response headers before the first. */
+  private emit(envelope: Uint8Array): void {
     this.sendHeader();
-    const envelope = new Uint8Array(ENVELOPE_HEADER_BYTES + message.length);
-    const length = message.length;
-    envelope[1] = length >>> 24;
-    envelope[2] = (length >>> 16) & 0xff;
-    envelope[3] = (length >>> 8) & 0xff;
-    envelope[4] = length & 0xff;
-    envelope.set(message, ENVELOPE_HEADER_BYTES);
     if (!this.sink.data(envelope)) this.paused = true;
   }
 
@@ -281,6 +288,18 @@ class DirectCall implements UniversalCall {
       return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
     }
   }
+}
+
+/** A message in a Connect envelope with flags 0. */
+function envelope(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + message.length);
+  const length = message.length;
+  out[1] = length >>> 24;
+  out[2] = (length >>> 16) & 0xff;
+  out[3] = (length >>> 8) & 0xff;
+  out[4] = length & 0xff;
+  out.set(message, ENVELOPE_HEADER_BYTES);
+  return out;
 }
 
 /** The one request message of a server-streaming call, parsed when the handler asks for it. */

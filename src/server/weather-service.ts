@@ -38,6 +38,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
     throw new RangeError(`tickMs must be a positive whole number of milliseconds, got ${tickMs}`);
   }
   const historyTicks = Math.floor(config.historyWindowMs / tickMs);
+  const reading = createReadingCache(tickMs);
   // One timer wakes every stream at each tick (see Ticker).
   const ticker = createTicker(clock, tickMs);
 
@@ -48,7 +49,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
   return {
     getWeather(req) {
       const city = requireCity(req.cityCode);
-      return readingAt(city, tickAt(clock.now(), tickMs), tickMs, req.extended);
+      return reading(city, tickAt(clock.now(), tickMs), req.extended);
     },
 
     async *subscribeWeather(req, ctx) {
@@ -83,7 +84,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
           await wait.until(next);
           const current = tickAt(clock.now(), tickMs);
           for (; next <= current; next++) {
-            yield readingAt(city, next, tickMs, req.extended);
+            yield reading(city, next, req.extended);
           }
         }
       } catch (e) {
@@ -150,7 +151,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
         const city = requireCity(req.cityCode);
         const tick = tickAt(clock.now(), tickMs);
         lastTick.set(city, Math.max(tick, lastTick.get(city) ?? tick));
-        out.push(readingAt(city, tick, tickMs, req.extended));
+        out.push(reading(city, tick, req.extended));
       }
       out.close();
     })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
@@ -161,7 +162,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
         for (const [city, last] of lastTick) {
           if (last >= next) continue;
           lastTick.set(city, next);
-          out.push(readingAt(city, next, tickMs));
+          out.push(reading(city, next, false));
         }
       }
     })()
@@ -169,6 +170,28 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
       .finally(() => wait.dispose());
     return out;
   }
+}
+
+/**
+ * Readings as frozen messages, the newest of each city and style shared by
+ * every call that sends it: thousands of subscribers of a city get one
+ * object per tick, which the tunnel also encodes once (frozen messages
+ * cannot change, so their bytes can be reused). Older ticks (replays) are
+ * made afresh.
+ */
+function createReadingCache(tickMs: number): (city: City, tick: number, extended: boolean) => WeatherResponse {
+  const newest = new Map<City, { tick: number; plain?: WeatherResponse; extended?: WeatherResponse }>();
+  return (city, tick, extended) => {
+    let entry = newest.get(city);
+    if (entry === undefined || entry.tick < tick) {
+      entry = { tick };
+      newest.set(city, entry);
+    } else if (entry.tick > tick) {
+      return Object.freeze(readingAt(city, tick, tickMs, extended));
+    }
+    const key = extended ? "extended" : "plain";
+    return (entry[key] ??= Object.freeze(readingAt(city, tick, tickMs, extended)));
+  };
 }
 
 function requireCity(code: string): City {

@@ -44,6 +44,14 @@ const impl: ServiceImpl<typeof WeatherService> = {
   // Ignores ctx.signal on purpose: only return() on its iterator stops it.
   // "FAST" never awaits anything but its consumer; "FAIL" fails after one message.
   async *subscribeWeather(req, ctx) {
+    if (req.cityCode === "MUTATE") {
+      // One message object, changed between yields: each must be encoded as it is when sent.
+      const m = reading("first");
+      yield m;
+      m.description = "second";
+      yield m;
+      return;
+    }
     if (req.cityCode === "BIG") {
       try {
         yield reading("x".repeat(2000)); // over the router's writeMaxBytes
@@ -263,6 +271,13 @@ describe.each([
     const end = await tunnel.end(s.id);
     expect(end.code).not.toBe(0);
     if (intercept) expect(interceptedFailures).toContain(`SubscribeWeather: ${end.code}`);
+  });
+
+  it("a message object yielded again after a change is sent as it is then", async () => {
+    const s = open(WEATHER.subscribeWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "MUTATE" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(0);
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema).map((r) => r.description)).toEqual(["first", "second"]);
   });
 
   it("client streaming: trailers set by the handler arrive in end", async () => {

@@ -1,0 +1,64 @@
+import { create } from "@bufbuild/protobuf";
+import { createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { GetWeatherRequestSchema, WeatherService } from "../../src/gen/weather_pb.js";
+import { createWeatherServiceImpl } from "../../src/server/weather-service.js";
+import { CITIES, readingAt, tickAt } from "../../src/simulation/index.js";
+import { createFakeClock } from "../helpers/fake-clock.js";
+
+const TICK_MS = 1000;
+const NYC = CITIES.get("NYC");
+
+function context(header: HeadersInit = {}): HandlerContext {
+  return createHandlerContext({
+    service: WeatherService,
+    method: WeatherService.method.subscribeWeather,
+    protocolName: "test",
+    requestMethod: "POST",
+    url: "http://localhost/weather.WeatherService/SubscribeWeather",
+    requestHeader: header,
+    contextValues: createContextValues(),
+  });
+}
+
+describe("weather service readings", () => {
+  it("are frozen, and the newest reading of a city is one object shared by every call", () => {
+    const clock = createFakeClock(1_800_000_000_500);
+    const impl = createWeatherServiceImpl({ tickMs: TICK_MS, historyWindowMs: 600_000, maxReportBatch: 10, clock, shutdownSignal: new AbortController().signal });
+    const request = create(GetWeatherRequestSchema, { cityCode: "NYC" });
+    const a = impl.getWeather(request, context());
+    const b = impl.getWeather(request, context());
+    expect(a).toBe(b);
+    expect(Object.isFrozen(a)).toBe(true);
+    if (NYC === undefined) throw new Error("no NYC");
+    expect(a).toEqual(readingAt(NYC, tickAt(clock.now(), TICK_MS), TICK_MS, false));
+    const extended = impl.getWeather(create(GetWeatherRequestSchema, { cityCode: "NYC", extended: true }), context());
+    expect(extended).not.toBe(a);
+    expect(extended).toEqual(readingAt(NYC, tickAt(clock.now(), TICK_MS), TICK_MS, true));
+    clock.advance(TICK_MS);
+    expect(impl.getWeather(request, context())).not.toBe(a);
+  });
+
+  it("replays older ticks as fresh frozen readings without disturbing the shared newest one", async () => {
+    const clock = createFakeClock(1_800_000_000_500);
+    const impl = createWeatherServiceImpl({ tickMs: TICK_MS, historyWindowMs: 600_000, maxReportBatch: 10, clock, shutdownSignal: new AbortController().signal });
+    const request = create(GetWeatherRequestSchema, { cityCode: "NYC" });
+    const newest = impl.getWeather(request, context());
+    const now = tickAt(clock.now(), TICK_MS);
+    const abort = new AbortController();
+    const ctx = context({ "weather-resume-after": String((now - 3) * TICK_MS) });
+    const stream = impl.subscribeWeather(request, { ...ctx, signal: abort.signal })[Symbol.asyncIterator]();
+    const replayed = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await stream.next();
+      if (r.done === true) throw new Error("the stream ended");
+      replayed.push(r.value);
+    }
+    abort.abort();
+    if (NYC === undefined) throw new Error("no NYC");
+    expect(replayed).toEqual([now - 2, now - 1, now].map((t) => readingAt(NYC, t, TICK_MS, false)));
+    expect(replayed.every((r) => Object.isFrozen(r))).toBe(true);
+    expect(replayed[2]).toBe(newest);
+    expect(impl.getWeather(request, context())).toBe(newest);
+  });
+});
