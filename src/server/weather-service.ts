@@ -177,7 +177,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
  * every call that sends it: thousands of subscribers of a city get one
  * object per tick, which the tunnel also encodes once (frozen messages
  * cannot change, so their bytes can be reused). Older ticks (replays) are
- * made afresh.
+ * made afresh for each call, as plain messages.
  */
 function createReadingCache(tickMs: number): (city: City, tick: number, extended: boolean) => WeatherResponse {
   const newest = new Map<City, { tick: number; plain?: WeatherResponse; extended?: WeatherResponse }>();
@@ -187,7 +187,8 @@ function createReadingCache(tickMs: number): (city: City, tick: number, extended
       entry = { tick };
       newest.set(city, entry);
     } else if (entry.tick > tick) {
-      return Object.freeze(readingAt(city, tick, tickMs, extended));
+      // A replay: sent once per call, so neither shared nor frozen (which would only make the tunnel cache its bytes).
+      return readingAt(city, tick, tickMs, extended);
     }
     const key = extended ? "extended" : "plain";
     return (entry[key] ??= Object.freeze(readingAt(city, tick, tickMs, extended)));
