@@ -167,7 +167,10 @@ class DirectCall implements UniversalCall {
     if (spec.kind !== "unary" || !(this.init.input instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
     if (timeoutError !== undefined) throw timeoutError;
     const request = input.parse(this.init.input);
-    const response = await invokeUnaryImplementation(spec, this.context, request, this.init.method.options.interceptors);
+    const { interceptors } = this.init.method.options;
+    // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
+    const response =
+      interceptors.length === 0 ? create(spec.method.output, await spec.impl(request, this.context)) : await invokeUnaryImplementation(spec, this.context, request, interceptors);
     if (this.done) return;
     this.emit(envelope(output.serialize(response)));
     this.end(undefined);
