@@ -1,7 +1,6 @@
 import { create, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type Clock, systemClock } from "./clock.js";
 import { resolveReconnectPolicy } from "./codec/backoff.js";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "./codec/resume.js";
@@ -19,9 +18,8 @@ import type { TransportKind } from "./subscription/state.js";
 import { createSubscription, type Subscription } from "./subscription/subscription.js";
 import { type CallKind, createTransportChooser } from "./subscription/transport-chooser.js";
 import { createTunnelSource } from "./subscription/tunnel-source.js";
-import { createCheckedFetch, isConnectContentType, isGrpcWebContentType } from "./transport/checked-fetch.js";
 import { isTransportOpenFailure } from "./transport/open-error.js";
-import { createSseTransport } from "./transport/sse/create-sse-transport.js";
+import { createLazyTransport } from "./transport/lazy-transport.js";
 import { type ResolvedOptions, resolveOptions } from "./transport/websocket/options.js";
 import { createTunnelClient, type TunnelClient } from "./transport/websocket/tunnel-client.js";
 import { globalWebSocket } from "./transport/websocket/web-socket-like.js";
@@ -211,26 +209,15 @@ function createTransport(
   fetchFn: typeof fetch,
   tunnelSetup: TunnelSetup | undefined,
 ): Transport {
-  switch (kind) {
-    case "websocket":
-      if (tunnelSetup === undefined) throw new Error("unreachable: the WebSocket transport is built only when listed");
-      return createTransportOnTunnel(tunnelSetup.tunnel, tunnelSetup.options);
-    case "connect":
-      return createConnectTransport({
-        baseUrl: options.baseUrl,
-        useBinaryFormat: true,
-        interceptors,
-        fetch: createCheckedFetch(fetchFn, "Connect", isConnectContentType),
-      });
-    case "grpc-web":
-      return createGrpcWebTransport({
-        baseUrl: options.baseUrl,
-        interceptors,
-        fetch: createCheckedFetch(fetchFn, "gRPC-Web", isGrpcWebContentType),
-      });
-    case "sse":
-      return createSseTransport({ baseUrl: options.sseBaseUrl ?? options.baseUrl, interceptors, fetch: fetchFn });
+  if (kind === "websocket") {
+    if (tunnelSetup === undefined) throw new Error("unreachable: the WebSocket transport is built only when listed");
+    return createTransportOnTunnel(tunnelSetup.tunnel, tunnelSetup.options);
   }
+  // The fallbacks load on first use (a chunk of their own in a bundled app).
+  return createLazyTransport(kind, async () => {
+    const { createFetchTransport } = await import("./transport/fetch-transports.js");
+    return createFetchTransport(kind, { baseUrl: options.baseUrl, sseBaseUrl: options.sseBaseUrl ?? options.baseUrl, interceptors, fetch: fetchFn });
+  });
 }
 
 function headersInterceptor(provider: () => HeadersInit | Promise<HeadersInit>): Interceptor {
