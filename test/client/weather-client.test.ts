@@ -1,11 +1,11 @@
 import { Code } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createWeatherClient, type SubscriptionState, type WeatherResponse } from "../../src/index.js";
-import { create } from "@bufbuild/protobuf";
-import { type GetWeatherRequest, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
+import { createWeatherClient } from "../../src/index.js";
+import type { GetWeatherRequest } from "../../src/gen/weather_pb.js";
 import type { WeatherServer } from "../../src/server/index.js";
 import { expectStrictlyIncreasing, rejection } from "../helpers/assertions.js";
+import { runReadmeExample } from "../helpers/readme-example.js";
 import { startServer } from "../helpers/server.js";
 
 const TICK_MS = 25;
@@ -28,44 +28,7 @@ const proxyBlocksHttpRpc: typeof fetch = async (input, init) => {
 describe("createWeatherClient, as in DESIGN.md", () => {
   it("runs the documented example: unary, subscription with state and both delivery styles, client stream, bidi", async () => {
     const weather = createWeatherClient({ baseUrl: server.url });
-    const now = await weather.getWeather({ cityCode: "NYC" });
-    expect(now.timestamp).toBeGreaterThan(0n);
-    expect(weather.transport).toBe("websocket");
-
-    const abort = new AbortController();
-    const sub = weather.subscribeWeather({ cityCode: "NYC", extended: true }, { signal: abort.signal });
-    const states: SubscriptionState[] = [];
-    sub.onState((s) => states.push(s));
-    const drawn: bigint[] = [];
-    sub.onMessage((r) => drawn.push(r.timestamp));
-    const rendered: WeatherResponse[] = [];
-    for await (const reading of sub) {
-      rendered.push(reading);
-      if (rendered.length === 3) abort.abort();
-    }
-    expect(rendered.map((r) => r.timestamp)).toEqual(drawn.slice(0, 3));
-    expectStrictlyIncreasing(drawn);
-    expect(rendered[0]?.description).toMatch(/in 3 h$/);
-    expect(states.map((s) => s.kind)).toEqual(["connecting", "open", "closed"]);
-    expect(states[1]).toMatchObject({ kind: "open", transport: "websocket", recovered: true });
-
-    const summary = await weather.reportBatch([
-      { temperature: 10, humidity: 40, timestamp: 5n },
-      { temperature: 20, humidity: 60, timestamp: 9n },
-    ]);
-    expect(summary).toMatchObject({ temperature: 15, humidity: 50, description: "2 readings", timestamp: 9n });
-
-    const requests = createWritableIterable<GetWeatherRequest>();
-    const shown: WeatherResponse[] = [];
-    const chat = (async () => {
-      for await (const r of weather.weatherChat(requests)) {
-        shown.push(r);
-        if (shown.length === 2) requests.close();
-      }
-    })();
-    await requests.write(create(GetWeatherRequestSchema, { cityCode: "LON" }));
-    await chat;
-    expect(shown.length).toBeGreaterThanOrEqual(2);
+    await runReadmeExample(weather);
     weather.close();
   });
 
