@@ -71,6 +71,12 @@ function rebuildClient(): void {
   stopChat();
   weather.close();
   weather = newClient();
+  // What the old client showed no longer describes the transports now ticked.
+  for (const id of ["get-out", "report-out"]) show(element(id), "");
+  element("chat-out").replaceChildren();
+  element("readings").replaceChildren();
+  element("state").textContent = "—";
+  received.length = 0;
 }
 
 function describeError(e: unknown): string {
@@ -94,10 +100,14 @@ function describeState(s: SubscriptionState): string {
       return `connecting over ${s.transport} (attempt ${s.attempt})`;
     case "open":
       return `open over ${s.transport}${s.recovered ? "" : " — readings were missed while away"}`;
-    case "reconnecting":
-      return `reconnecting over ${s.transport} in ${Math.round(s.delayMs)} ms (attempt ${s.attempt})${s.waitingFor === undefined ? "" : `, waiting until ${s.waitingFor}`}: ${describeError(s.error)}`;
+    case "reconnecting": {
+      const when = s.waitingFor === undefined ? `in ${Math.round(s.delayMs)} ms` : `once the page is ${s.waitingFor}`;
+      return `reconnecting ${when} — attempt ${s.attempt} over ${s.transport} lost the stream: ${describeError(s.error)}`;
+    }
     case "closed":
-      return `closed (${s.reason})${s.error === undefined ? "" : `: ${describeError(s.error)}`}`;
+      if (s.reason === "closed") return "closed";
+      if (s.reason === "completed") return "closed: the server ended the stream";
+      return `closed: ${s.error === undefined ? "failed" : describeError(s.error)}`;
   }
 }
 
@@ -153,14 +163,16 @@ element("report").addEventListener("click", () => {
 
 element("chat-ask").addEventListener("click", () => {
   const out = element("chat-out");
-  if (chat === undefined) {
+  let requests = chat;
+  if (requests === undefined) {
     out.replaceChildren();
-    const requests = createWritableIterable<GetWeatherRequest>();
-    chat = requests;
+    const opened = createWritableIterable<GetWeatherRequest>();
+    requests = opened;
+    chat = opened;
     button("chat-close").disabled = false;
     void (async () => {
       try {
-        for await (const r of weather.weatherChat(requests)) {
+        for await (const r of weather.weatherChat(opened)) {
           const item = document.createElement("li");
           item.textContent = describeReading(r).replace("\n", " · ");
           out.prepend(item);
@@ -169,11 +181,12 @@ element("chat-ask").addEventListener("click", () => {
       } catch (e) {
         out.prepend(Object.assign(document.createElement("li"), { textContent: describeError(e), className: "error" }));
       } finally {
-        if (chat === requests) stopChat();
+        if (chat === opened) stopChat();
       }
     })();
   }
-  void chat.write(create(GetWeatherRequestSchema, { cityCode: citySelect.value })).catch(() => undefined);
+  // A chat that already failed (no transport can do bidi) refuses the write; its error is shown above.
+  void requests.write(create(GetWeatherRequestSchema, { cityCode: citySelect.value })).catch(() => undefined);
 });
 
 element("chat-close").addEventListener("click", stopChat);

@@ -84,7 +84,7 @@ describe("npm run demo", () => {
     await page.click("#chat-close");
     await textOf("#chat-out", /the server ended the chat/);
     await page.click("#unsubscribe");
-    await textOf("#state", /^closed \(closed\)$/);
+    await textOf("#state", /^closed$/);
   });
 
   it("moves to Connect when the WebSocket is unticked, and says client streaming needs the WebSocket", async () => {
@@ -95,7 +95,13 @@ describe("npm run demo", () => {
     await textOf("#state", /^open over connect$/);
     await page.click("#report");
     expect(await textOf("#report-out", /^Unimplemented: /)).toMatch(/websocket/);
+    await page.click("#chat-ask");
+    expect(await textOf("#chat-out", /^Unimplemented: /)).toMatch(/bidi/);
     expect(pageErrors).toEqual([]);
+    // Ticking the WebSocket again clears what the previous transports said.
+    await page.check("#transports input >> nth=0");
+    expect(await page.textContent("#report-out")).toBe("");
+    expect(await page.textContent("#chat-out")).toBe("");
   });
 
   it("stops on SIGTERM and exits 0", async () => {
