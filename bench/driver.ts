@@ -4,7 +4,8 @@
  *
  * Options: `--runs=N` (median of N, default 5), `--count=N` (messages per
  * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,bundle,driver`,
- * `--profile=path[,path]` (CDP CPU profile of a replay path, or `live-<path>`).
+ * `--profile=path[,path]` (CDP CPU profile of a replay path, or `live-<path>`, or `unary-<row key>`
+ * such as `unary-replay-tunnel-client`).
  * A complete default run writes bench/results.json and the results section of
  * bench/README.md; any other run writes bench/results/partial.json.
  */

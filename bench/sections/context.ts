@@ -34,13 +34,18 @@ export function runStream(page: Page, params: StreamRunParams): Promise<StreamRu
 }
 
 /** One more run of `params` under the sampling profiler; writes the profile and returns its hottest functions. */
-export async function profileStream(ctx: BrowserContext, label: string, params: StreamRunParams): Promise<HotFunction[]> {
+export function profileStream(ctx: BrowserContext, label: string, params: StreamRunParams): Promise<HotFunction[]> {
+  return profileRun(ctx, label, () => runStream(ctx.page, params));
+}
+
+/** Runs `run` in the page under the sampling profiler; writes the profile and returns its hottest functions. */
+export async function profileRun(ctx: BrowserContext, label: string, run: () => Promise<unknown>): Promise<HotFunction[]> {
   const { page } = ctx;
   await collectGarbage(page);
   await page.send("Profiler.enable");
   await page.send("Profiler.setSamplingInterval", { interval: 100 });
   await page.send("Profiler.start");
-  await runStream(page, params);
+  await run();
   const { profile } = await page.send<{ profile: CpuProfile }>("Profiler.stop");
   await page.send("Profiler.disable");
   const file = `${ctx.outDir}/${label}.cpuprofile`;

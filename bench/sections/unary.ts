@@ -2,7 +2,7 @@ import type { ServerChild } from "../children.js";
 import { check, ratio, type Row } from "../report.js";
 import type { UnaryPath, UnaryRunParams } from "../shared.js";
 import { fmt, median, quantile } from "../stats.js";
-import type { BrowserContext } from "./context.js";
+import { type BrowserContext, profileRun } from "./context.js";
 
 /** What is measured: a client path against the live reference server, or against the replay server's pre-encoded answer. */
 export const UNARY_RUNS: readonly { readonly key: string; readonly path: UnaryPath; readonly server: "live" | "replay"; readonly label: string }[] = [
@@ -42,6 +42,11 @@ export async function measureUnary(ctx: BrowserContext, live: ServerChild, repla
       cpu.get(key)?.push((u1.userUs - u0.userUs + u1.systemUs - u0.systemUs) / (params.warmup + params.samples));
     }
     ctx.log(`  unary round ${round + 1} done`);
+  }
+  for (const { key, path, server } of UNARY_RUNS) {
+    if (!ctx.profile.has(`unary-${key}`)) continue;
+    const params: UnaryRunParams = { path, baseUrl: server === "live" ? baseUrl : String(replay.info["url"]), echoUrl, warmup: 100, samples: 2000 };
+    await profileRun(ctx, `unary-${key}`, () => ctx.page.evaluate(`weatherBench.unary(${JSON.stringify(params)})`));
   }
   return [...times.entries()].map(([key, t]) => ({
     key,
