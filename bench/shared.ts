@@ -54,6 +54,8 @@ export interface PageApi {
   stream(params: StreamRunParams): Promise<StreamRunResult>;
   /** Round-trip times in milliseconds. */
   unary(params: UnaryRunParams): Promise<number[]>;
+  /** Round-trip times of `params` and of `baseline`, call by call in alternation. */
+  unaryPaired(params: UnaryRunParams, baseline: UnaryRunParams): Promise<{ path: number[]; raw: number[] }>;
   /** Opens `count` subscriptions on one WebSocket; resolves with ms until every one is open and has a message. */
   subsOpen(params: ManySubsParams): Promise<{ openMs: number }>;
   /** Messages received by the open subscriptions during `windowMs`. */

@@ -6,7 +6,7 @@
 import type { PageApi } from "../shared.js";
 import { subsClose, subsCount, subsOpen } from "./many-subs.js";
 import { runStream } from "./stream-paths.js";
-import { runUnary } from "./unary-paths.js";
+import { runUnary, runUnaryPaired } from "./unary-paths.js";
 
-const api: PageApi = { stream: runStream, unary: runUnary, subsOpen, subsCount, subsClose };
+const api: PageApi = { stream: runStream, unary: runUnary, unaryPaired: runUnaryPaired, subsOpen, subsCount, subsClose };
 (globalThis as unknown as { weatherBench: PageApi }).weatherBench = api;

@@ -84,3 +84,40 @@ export async function runUnary(params: UnaryRunParams): Promise<number[]> {
     close();
   }
 }
+
+/**
+ * Round trips of `params` and of the raw echo (`baseline`), alternating call
+ * by call (which one goes first alternates too), so both see the same
+ * machine: returns the times of each.
+ */
+export async function runUnaryPaired(params: UnaryRunParams, baseline: UnaryRunParams): Promise<{ path: number[]; raw: number[] }> {
+  const subject = await callFor(params);
+  const raw = await callFor(baseline);
+  try {
+    for (let i = 0; i < params.warmup; i++) {
+      await subject.call();
+      await raw.call();
+    }
+    const times = { path: [] as number[], raw: [] as number[] };
+    const timed = async (c: { call: Call }, into: number[]) => {
+      const t0 = performance.now();
+      const m = await c.call();
+      into.push(performance.now() - t0);
+      if (m.description === "") throw new Error("empty reading");
+    };
+    for (let i = 0; i < params.samples; i++) {
+      if (i % 2 === 0) {
+        await timed(subject, times.path);
+        await timed(raw, times.raw);
+      } else {
+        await timed(raw, times.raw);
+        await timed(subject, times.path);
+      }
+    }
+    return times;
+  } finally {
+    subject.close();
+    raw.close();
+  }
+}
+
