@@ -19,6 +19,7 @@ import {
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
+import { ENVELOPE_HEADER_BYTES, envelope } from "../codec/tunnel/index.js";
 import { prepareRequestHeader, type UniversalCall, type UniversalCallSink, withoutHttpFields } from "./universal-call.js";
 
 /**
@@ -96,7 +97,6 @@ export interface DirectCallInit {
  * shares it.
  */
 const CALL_ENDED = Object.freeze(new DOMException("the call has ended", "AbortError"));
-const ENVELOPE_HEADER_BYTES = 5;
 const noop = (): void => undefined;
 
 /**
@@ -291,18 +291,6 @@ class DirectCall implements UniversalCall {
       return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
     }
   }
-}
-
-/** A message in a Connect envelope with flags 0. */
-function envelope(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + message.length);
-  const length = message.length;
-  out[1] = length >>> 24;
-  out[2] = (length >>> 16) & 0xff;
-  out[3] = (length >>> 8) & 0xff;
-  out[4] = length & 0xff;
-  out.set(message, ENVELOPE_HEADER_BYTES);
-  return out;
 }
 
 /** The one request message of a server-streaming call, parsed when the handler asks for it. */

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, endStreamFromJson, errorFromJsonBytes, trailerDemux } from "@connectrpc/connect/protocol-connect";
+import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM } from "../codec/tunnel/index.js";
 
 /**
  * Receives what a universal handler answers, translated out of HTTP: response
@@ -61,8 +62,6 @@ export interface UniversalCall {
   abort(reason: ConnectError): void;
 }
 
-const FLAG_END_STREAM = 0x02;
-const ENVELOPE_HEADER_BYTES = 5;
 const EMPTY = new Uint8Array(0);
 const noop = (): void => undefined;
 
@@ -157,7 +156,7 @@ class ConnectCall implements UniversalCall {
     const trailers = withoutHttpFields(trailer);
     if (res.status === 200) {
       this.header = header;
-      this.emitData(envelopeOf(bytes));
+      this.emitData(envelope(bytes));
       this.finish(undefined, trailers);
       return;
     }
@@ -297,12 +296,6 @@ function isEmpty(header: Headers): boolean {
   return true;
 }
 
-function envelopeOf(message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + message.length);
-  new DataView(out.buffer).setUint32(1, message.length);
-  out.set(message, ENVELOPE_HEADER_BYTES);
-  return out;
-}
 
 async function readAll(body: AsyncIterator<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
