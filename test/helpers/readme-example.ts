@@ -23,7 +23,9 @@ export async function runReadmeExample(weather: WeatherClient): Promise<void> {
     rendered.push(reading);
     if (rendered.length === 3) abort.abort();
   }
-  expect(rendered.map((r) => r.timestamp)).toEqual(drawn.slice(0, 3));
+  // Readings already received when the signal aborted still reach the loop (nothing delivered is dropped).
+  expect(rendered.length).toBeGreaterThanOrEqual(3);
+  expect(rendered.map((r) => r.timestamp)).toEqual(drawn.slice(0, rendered.length));
   expectStrictlyIncreasing(drawn);
   expect(rendered[0]?.description).toMatch(/in 3 h$/);
   expect(states.map((s) => s.kind)).toEqual(["connecting", "open", "closed"]);
