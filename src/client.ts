@@ -22,6 +22,7 @@ import { isTransportOpenFailure } from "./transport/open-error.js";
 import { createLazyTransport } from "./transport/lazy-transport.js";
 import { type ResolvedOptions, resolveOptions } from "./transport/websocket/options.js";
 import { createTunnelClient, type TunnelClient } from "./transport/websocket/tunnel-client.js";
+import { unaryOnTunnel } from "./transport/websocket/tunnel-unary.js";
 import { globalWebSocket } from "./transport/websocket/web-socket-like.js";
 import { createTransportOnTunnel } from "./transport/websocket/websocket-transport.js";
 
@@ -80,6 +81,8 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     throw new RangeError(`createWeatherClient: highWaterMark must be a whole number of messages ≥ 1, got ${highWaterMark}`);
   }
   const live = new Set<Subscription<unknown>>();
+  // Without client interceptors, WebSocket calls skip connect's call pipeline (`headers` still apply).
+  const fastPath = (options.interceptors ?? []).length === 0;
 
   // Only what `transports` lists is built: a client without "websocket" needs no WebSocket constructor.
   const tunnelSetup = order.includes("websocket") ? createTunnelSetup(options, interceptors, clock) : undefined;
@@ -100,11 +103,11 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
   };
 
   /** Runs a call on the chosen transport, moving on to the next when one never opened. */
-  async function withFallback<T>(kind: CallKind, run: (client: Client<typeof WeatherService>) => Promise<T>): Promise<T> {
+  async function withFallback<T>(kind: CallKind, run: (client: Client<typeof WeatherService>, transport: TransportKind) => Promise<T>): Promise<T> {
     for (;;) {
       const transport = chooser.pick(kind);
       try {
-        const result = await run(clientFor(transport));
+        const result = await run(clientFor(transport), transport);
         chooser.opened(transport);
         return result;
       } catch (e) {
@@ -124,7 +127,6 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     subscribeOptions: SubscribeOptions & { cursor: (message: MessageShape<O>) => bigint; resumeAfterHeader?: string; resumeStatusHeader?: string },
   ): Subscription<MessageShape<O>> {
     const sources = new Map<TransportKind, StreamSource<I, O>>();
-    const fastPath = (options.interceptors ?? []).length === 0;
     const subscription = createSubscription<I, O>({
       source: (t) => {
         let source = sources.get(t);
@@ -166,7 +168,14 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
       for (const subscription of [...live]) subscription.close();
       tunnelSetup?.tunnel.close();
     },
-    getWeather: (request, callOptions) => withFallback("unary", (c) => c.getWeather(request, callOptions)),
+    getWeather: (request, callOptions) =>
+      withFallback("unary", async (c, transport) => {
+        // The fast path, as for subscriptions: with no interceptor, straight on the tunnel core.
+        if (transport !== "websocket" || !fastPath || tunnelSetup === undefined) return c.getWeather(request, callOptions);
+        const headers = new Headers(callOptions?.headers);
+        if (headerProvider !== undefined) new Headers(await headerProvider()).forEach((value, name) => headers.set(name, value));
+        return unaryOnTunnel(tunnelSetup.tunnel, tunnelSetup.options, WeatherService.method.getWeather, request, { ...callOptions, headers });
+      }),
     subscribeWeather: (request, subscribeOptions) =>
       subscribe(WeatherService.method.subscribeWeather, request, { ...subscribeOptions, cursor: (m: WeatherResponse) => m.timestamp }),
     reportBatch: (readings, callOptions) =>

@@ -4,7 +4,6 @@ import {
   type DescMethodUnary,
   type MessageInitShape,
   type MessageShape,
-  toBinary,
 } from "@bufbuild/protobuf";
 import {
   Code,
@@ -17,9 +16,10 @@ import {
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { requestCommon } from "../request-common.js";
 import { StreamCall, UnaryCall } from "./calls.js";
-import { type ResolvedOptions, resolveOptions, toHeaderList, type WebSocketTransportOptions } from "./options.js";
+import { type ResolvedOptions, resolveOptions, type WebSocketTransportOptions } from "./options.js";
 import type { TunnelStream } from "./stream-handler.js";
 import { createTunnelClient, type TunnelClient } from "./tunnel-client.js";
+import { serializeForTunnel, tunnelRequestHeaders } from "./tunnel-unary.js";
 
 /** A connect `Transport` over the WebSocket tunnel, plus a way to close its connection. */
 export interface WebSocketTransport extends Transport {
@@ -45,18 +45,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedOptions): WebSocketTransport {
   const { interceptors, httpBaseUrl, writeMaxBytes, receiveWindowBytes } = options;
 
-  const serialize = <I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array => {
-    const bytes = toBinary(schema, message);
-    if (bytes.length > writeMaxBytes) {
-      throw new ConnectError(`message size ${bytes.length} is larger than configured writeMaxBytes ${writeMaxBytes}`, Code.ResourceExhausted);
-    }
-    return bytes;
-  };
-
-  const requestHeaders = (header: Headers, timeoutMs: number | undefined) => {
-    if (timeoutMs !== undefined && timeoutMs > 0) header.set("connect-timeout-ms", String(Math.ceil(timeoutMs)));
-    return toHeaderList(header);
-  };
+  const serialize = <I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array => serializeForTunnel(schema, message, writeMaxBytes);
+  const requestHeaders = tunnelRequestHeaders;
 
   return {
     close: () => tunnel.close(),
