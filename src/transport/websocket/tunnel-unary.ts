@@ -29,6 +29,54 @@ export function tunnelRequestHeaders(header: Headers, timeoutMs: number | undefi
   return toHeaderList(header);
 }
 
+/** A unary call's answer: response headers, the message, trailers. */
+export interface TunnelUnaryResult<O extends DescMessage> {
+  readonly header: Headers;
+  readonly message: MessageShape<O>;
+  readonly trailer: Headers;
+}
+
+/**
+ * One unary call on a tunnel stream, shared by the Transport and the fast
+ * path: `bytes` (the serialized request) and `headers` go out in one batch;
+ * when `signal` aborts first the stream is cancelled and the call fails with
+ * the signal's reason (`Canceled` unless it is a `ConnectError`).
+ */
+export function callUnaryOnTunnel<I extends DescMessage, O extends DescMessage>(
+  tunnel: TunnelClient,
+  method: DescMethodUnary<I, O>,
+  bytes: Uint8Array,
+  headers: HeaderList,
+  signal: AbortSignal | undefined,
+): Promise<TunnelUnaryResult<O>> {
+  return new Promise<TunnelUnaryResult<O>>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(ConnectError.from(signal.reason, Code.Canceled));
+      return;
+    }
+    const onAbort = () => {
+      stream.cancel();
+      reject(ConnectError.from(signal?.reason, Code.Canceled));
+    };
+    const call = new UnaryCall<I, O>(
+      method,
+      (r) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(r);
+      },
+      (e) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+    const stream = tunnel.openStream(`/${method.parent.typeName}/${method.name}`, headers, call);
+    call.stream = stream;
+    stream.send(bytes);
+    stream.halfClose();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /**
  * A unary call straight on the tunnel core, for callers with no interceptor
  * to apply: what `createClient` + the tunnel's Transport do, without connect's
@@ -37,59 +85,30 @@ export function tunnelRequestHeaders(header: Headers, timeoutMs: number | undefi
  * `DeadlineExceeded` after `timeoutMs` (also sent to the server), the
  * server's status otherwise.
  */
-export function unaryOnTunnel<I extends DescMessage, O extends DescMessage>(
+export async function unaryOnTunnel<I extends DescMessage, O extends DescMessage>(
   tunnel: TunnelClient,
   options: ResolvedOptions,
   method: DescMethodUnary<I, O>,
   message: MessageInitShape<I>,
   call: TunnelUnaryOptions,
 ): Promise<MessageShape<O>> {
-  return new Promise<MessageShape<O>>((resolve, reject) => {
-    const { signal, timeoutMs } = call;
-    if (signal?.aborted === true) {
-      reject(ConnectError.from(signal.reason, Code.Canceled));
-      return;
-    }
-    const bytes = serializeForTunnel(method.input, create(method.input, message), options.writeMaxBytes);
-    const deadline =
-      timeoutMs !== undefined && timeoutMs > 0
-        ? options.clock.setTimeout(() => fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs)
-        : undefined;
-    const onAbort = () => fail(ConnectError.from(signal?.reason, Code.Canceled));
-    const settle = () => {
-      if (deadline !== undefined) options.clock.clearTimeout(deadline);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    let done = false;
-    const handler = new UnaryCall<I, O>(
-      method,
-      (r) => {
-        if (done) return;
-        done = true;
-        settle();
-        call.onHeader?.(r.header);
-        call.onTrailer?.(r.trailer);
-        resolve(r.message);
-      },
-      (e) => {
-        if (done) return;
-        done = true;
-        settle();
-        reject(e);
-      },
-    );
-    /** Ends the call from this side (abort, deadline): the stream is cancelled. */
-    function fail(error: ConnectError): void {
-      if (done) return;
-      done = true;
-      settle();
-      stream.cancel();
-      reject(error);
-    }
-    const stream = tunnel.openStream(`/${method.parent.typeName}/${method.name}`, tunnelRequestHeaders(new Headers(call.headers), timeoutMs), handler);
-    handler.stream = stream;
-    stream.send(bytes);
-    stream.halfClose();
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  const { timeoutMs } = call;
+  const bytes = serializeForTunnel(method.input, create(method.input, message), options.writeMaxBytes);
+  const headers = tunnelRequestHeaders(new Headers(call.headers), timeoutMs);
+  let signal = call.signal;
+  let timer: unknown;
+  if (timeoutMs !== undefined && timeoutMs > 0) {
+    // The deadline aborts the call with DeadlineExceeded, as connect's runUnaryCall does.
+    const deadline = new AbortController();
+    timer = options.clock.setTimeout(() => deadline.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+    signal = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+  }
+  try {
+    const r = await callUnaryOnTunnel(tunnel, method, bytes, headers, signal);
+    call.onHeader?.(r.header);
+    call.onTrailer?.(r.trailer);
+    return r.message;
+  } finally {
+    if (timer !== undefined) options.clock.clearTimeout(timer);
+  }
 }

@@ -15,11 +15,11 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { requestCommon } from "../request-common.js";
-import { StreamCall, UnaryCall } from "./calls.js";
+import { StreamCall } from "./calls.js";
 import { type ResolvedOptions, resolveOptions, type WebSocketTransportOptions } from "./options.js";
 import type { TunnelStream } from "./stream-handler.js";
 import { createTunnelClient, type TunnelClient } from "./tunnel-client.js";
-import { serializeForTunnel, tunnelRequestHeaders } from "./tunnel-unary.js";
+import { callUnaryOnTunnel, serializeForTunnel, tunnelRequestHeaders } from "./tunnel-unary.js";
 
 /** A connect `Transport` over the WebSocket tunnel, plus a way to close its connection. */
 export interface WebSocketTransport extends Transport {
@@ -68,31 +68,11 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
           stream: false,
           message,
         },
-        next: (req) =>
-          new Promise<UnaryResponse<I, O>>((resolve, reject) => {
-            const bytes = serialize(method.input, req.message);
-            const onAbort = () => {
-              stream.cancel();
-              reject(ConnectError.from(req.signal.reason, Code.Canceled));
-            };
-            const call = new UnaryCall<I, O>(
-              method,
-              (r) => {
-                req.signal.removeEventListener("abort", onAbort);
-                resolve({ stream: false, service: method.parent, method, ...r });
-              },
-              (e) => {
-                req.signal.removeEventListener("abort", onAbort);
-                reject(e);
-              },
-            );
-            const stream: TunnelStream = tunnel.openStream(`/${method.parent.typeName}/${method.name}`, requestHeaders(req.header, timeoutMs), call);
-            call.stream = stream;
-            stream.send(bytes);
-            stream.halfClose();
-            if (req.signal.aborted) onAbort();
-            else req.signal.addEventListener("abort", onAbort, { once: true });
-          }),
+        next: async (req) => {
+          const bytes = serialize(method.input, req.message);
+          const r = await callUnaryOnTunnel(tunnel, method, bytes, requestHeaders(req.header, timeoutMs), req.signal);
+          return { stream: false, service: method.parent, method, ...r };
+        },
       });
     },
 
