@@ -173,7 +173,7 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
         // The fast path, as for subscriptions: with no interceptor, straight on the tunnel core.
         if (transport !== "websocket" || !fastPath || tunnelSetup === undefined) return c.getWeather(request, callOptions);
         const headers = new Headers(callOptions?.headers);
-        if (headerProvider !== undefined) new Headers(await headerProvider()).forEach((value, name) => headers.set(name, value));
+        if (headerProvider !== undefined) await setProvidedHeaders(headers, headerProvider);
         return unaryOnTunnel(tunnelSetup.tunnel, tunnelSetup.options, WeatherService.method.getWeather, request, { ...callOptions, headers });
       }),
     subscribeWeather: (request, subscribeOptions) =>
@@ -231,9 +231,14 @@ function createTransport(
 
 function headersInterceptor(provider: () => HeadersInit | Promise<HeadersInit>): Interceptor {
   return (next) => async (req) => {
-    new Headers(await provider()).forEach((value, name) => req.header.set(name, value));
+    await setProvidedHeaders(req.header, provider);
     return next(req);
   };
+}
+
+/** Sets the provider's headers on `header`, over any of the call's own with the same name. */
+async function setProvidedHeaders(header: Headers, provider: () => HeadersInit | Promise<HeadersInit>): Promise<void> {
+  new Headers(await provider()).forEach((value, name) => header.set(name, value));
 }
 
 export type { GetWeatherRequest, WeatherResponse };
