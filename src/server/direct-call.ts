@@ -1,14 +1,5 @@
 import { create, type DescMessage, type DescService, type Message, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type ContextValues,
-  createHandlerContext,
-  createServiceImplSpec,
-  type HandlerContext,
-  type MethodImplSpec,
-  type ServiceImpl,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, createServiceImplSpec, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
 import {
   createMethodSerializationLookup,
   invokeUnaryImplementation,
@@ -20,7 +11,8 @@ import {
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
 import { ENVELOPE_HEADER_BYTES, envelope } from "../codec/tunnel/index.js";
-import { prepareRequestHeader, type UniversalCall, type UniversalCallSink, withoutHttpFields } from "./universal-call.js";
+import { createDirectContext, type DirectContext } from "./direct-context.js";
+import { callMetadata, prepareRequestHeader, type UniversalCall, type UniversalCallSink } from "./universal-call.js";
 
 /**
  * A service implementation that a non-HTTP transport (the WebSocket tunnel)
@@ -109,8 +101,7 @@ export function startDirectCall(init: DirectCallInit, sink: UniversalCallSink): 
 }
 
 class DirectCall implements UniversalCall {
-  private readonly controller = new AbortController();
-  private readonly context: HandlerContext & { abort(reason?: unknown): void };
+  private readonly context: DirectContext;
   /** The handler's output: messages, or (unwrapped server streams) their init shapes. */
   private output: AsyncIterator<MessageInitShape<DescMessage>> | undefined;
   private headerSent = false;
@@ -125,25 +116,22 @@ class DirectCall implements UniversalCall {
     const unary = spec.kind === "unary";
     const header = prepareRequestHeader(init.header, unary);
     const timeout = parseTimeout(header.get("connect-timeout-ms"), options.maxTimeoutMs);
-    this.context = createHandlerContext({
-      ...spec,
-      service: spec.method.parent,
-      requestMethod: "POST",
-      protocolName: "connect",
+    this.context = createDirectContext({
+      method: spec.method,
+      url: init.url,
+      requestHeader: header,
+      contentType: unary ? "application/proto" : "application/connect+proto",
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: options.shutdownSignal,
-      requestSignal: this.controller.signal,
-      requestHeader: header,
-      url: init.url,
-      responseHeader: { "content-type": unary ? "application/proto" : "application/connect+proto" },
       contextValues: init.contextValues,
     });
     const context = this.context;
     const gate = options.requestGate;
-    const gated = gate === undefined ? Promise.resolve() : (async () => gate(context))();
     // As in connect: a bad timeout fails a unary call before it runs, a stream when its handler reads the request.
     const run = unary ? () => this.runUnary(timeout.error) : () => this.startStream(timeout.error);
-    gated.then(run).catch((e: unknown) => this.end(e));
+    // Started after this constructor returns, as the sink expects.
+    const started = gate === undefined ? Promise.resolve() : (async () => gate(context))();
+    started.then(run).catch((e: unknown) => this.end(e));
   }
 
   resume(): void {
@@ -155,24 +143,21 @@ class DirectCall implements UniversalCall {
   abort(reason: ConnectError): void {
     if (this.done) return;
     this.done = true;
-    this.controller.abort(reason);
-    // Also clears connect's deadline timer.
     this.context.abort(reason);
     // A handler that ignores its signal stops at its next yield.
     this.output?.return?.(undefined).catch(noop);
   }
 
   private async runUnary(timeoutError: ConnectError | undefined): Promise<void> {
-    const { spec, input, output } = this.init.method;
+    const { spec, input } = this.init.method;
     if (spec.kind !== "unary" || !(this.init.input instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
     if (timeoutError !== undefined) throw timeoutError;
     const request = input.parse(this.init.input);
     const { interceptors } = this.init.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
-    const response =
-      interceptors.length === 0 ? create(spec.method.output, await spec.impl(request, this.context)) : await invokeUnaryImplementation(spec, this.context, request, interceptors);
+    const response = interceptors.length === 0 ? await spec.impl(request, this.context) : await invokeUnaryImplementation(spec, this.context, request, interceptors);
     if (this.done) return;
-    this.emit(envelope(output.serialize(response)));
+    this.emit(this.envelopeOf(response));
     this.end(undefined);
   }
 
@@ -249,7 +234,7 @@ class DirectCall implements UniversalCall {
     if (this.headerSent) return;
     this.headerSent = true;
     // A copy: what the handler sets after its first message is not sent, as over HTTP.
-    this.sink.headers(withoutHttpFields(new Headers(this.context.responseHeader)));
+    this.sink.headers(callMetadata(this.context.peekResponseHeader()));
   }
 
   /**
@@ -261,18 +246,22 @@ class DirectCall implements UniversalCall {
   private end(e: unknown): void {
     if (this.done) return;
     this.done = true;
-    const trailers = this.context.responseTrailer;
+    const context = this.context;
     let error: ConnectError | undefined;
     if (e !== undefined) {
-      this.context.abort(e);
+      context.abort(e);
       error = this.encodable(e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e));
       if (!error.isWireError) {
-        mergeNonProtocolHeaders(this.init.method.spec.kind === "unary" ? this.context.responseHeader : trailers, error.metadata);
+        mergeNonProtocolHeaders(this.init.method.spec.kind === "unary" ? context.responseHeader : context.responseTrailer, error.metadata);
       }
     }
-    if (!this.headerSent && (error === undefined || !isEmpty(withoutHttpFields(new Headers(this.context.responseHeader))))) this.sendHeader();
-    this.context.abort(CALL_ENDED);
-    this.sink.end(error, withoutHttpFields(new Headers(trailers)));
+    if (!this.headerSent) {
+      const header = callMetadata(context.peekResponseHeader());
+      this.headerSent = true;
+      if (error === undefined || header.length > 0) this.sink.headers(header);
+    }
+    context.abort(CALL_ENDED);
+    this.sink.end(error, callMetadata(context.peekResponseTrailer()));
   }
 
   /**
@@ -312,9 +301,4 @@ async function* parseEnvelopes(body: AsyncIterable<Uint8Array>, input: Serializa
       pos = start + length;
     }
   }
-}
-
-function isEmpty(header: Headers): boolean {
-  for (const _ of header.keys()) return false;
-  return true;
 }

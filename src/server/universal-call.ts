@@ -1,7 +1,7 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, endStreamFromJson, errorFromJsonBytes, trailerDemux } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM } from "../codec/tunnel/index.js";
+import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, type HeaderList } from "../codec/tunnel/index.js";
 
 /**
  * Receives what a universal handler answers, translated out of HTTP: response
@@ -9,11 +9,11 @@ import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM } from "../codec/tunne
  */
 export interface UniversalCallSink {
   /**
-   * Response headers without HTTP-level ones. Called at most once, always
-   * before the first `data`; omitted when the call ends without output and
-   * without headers.
+   * Response headers as {@link callMetadata} lists them. Called at most
+   * once, always before the first `data`; omitted when the call ends without
+   * output and without headers.
    */
-  headers(header: Headers): void;
+  headers(header: HeaderList): void;
   /**
    * One or more whole Connect envelopes with flags 0, back to back, as one
    * view (valid until the callback returns unless the sink keeps it: the
@@ -22,10 +22,11 @@ export interface UniversalCallSink {
    */
   data(envelopes: Uint8Array): boolean;
   /**
-   * The call is over: `error` is undefined for OK. `trailers` are without
-   * HTTP-level fields. Called exactly once, unless the call was aborted first.
+   * The call is over: `error` is undefined for OK; `trailers` as
+   * {@link callMetadata} lists them. Called exactly once, unless the call was
+   * aborted first.
    */
-  end(error: ConnectError | undefined, trailers: Headers): void;
+  end(error: ConnectError | undefined, trailers: HeaderList): void;
 }
 
 /** A Connect-protocol request for {@link startUniversalCall}. */
@@ -143,7 +144,7 @@ class ConnectCall implements UniversalCall {
       this.finishUnary(res).catch((e: unknown) => this.fail(e));
       return;
     }
-    this.header = withoutHttpFields(res.header ?? new Headers());
+    this.header = res.header ?? new Headers();
     void this.pump();
   }
 
@@ -151,9 +152,7 @@ class ConnectCall implements UniversalCall {
   private async finishUnary(res: UniversalServerResponse): Promise<void> {
     const bytes = this.body === undefined ? EMPTY : await readAll(this.body);
     if (this.done) return;
-    const [muxed, trailer] = trailerDemux(res.header ?? new Headers());
-    const header = withoutHttpFields(muxed);
-    const trailers = withoutHttpFields(trailer);
+    const [header, trailers] = trailerDemux(res.header ?? new Headers());
     if (res.status === 200) {
       this.header = header;
       this.emitData(envelope(bytes));
@@ -162,7 +161,7 @@ class ConnectCall implements UniversalCall {
     }
     const fallback = new ConnectError(`HTTP ${res.status}`, codeFromHttpStatus(res.status));
     const error = bytes.length === 0 ? fallback : errorFromJsonBytes(bytes, header, fallback);
-    if (!isEmpty(header)) this.header = header;
+    this.header = header;
     this.finish(error, trailers);
   }
 
@@ -221,7 +220,7 @@ class ConnectCall implements UniversalCall {
       this.fail(e);
       return;
     }
-    this.finish(end.error, withoutHttpFields(end.metadata));
+    this.finish(end.error, end.metadata);
   }
 
   private emitData(envelopes: Uint8Array): void {
@@ -234,14 +233,16 @@ class ConnectCall implements UniversalCall {
     const header = this.header;
     if (header === undefined) return;
     this.header = undefined;
-    this.sink.headers(header);
+    this.sink.headers(callMetadata(header));
   }
 
   private finish(error: ConnectError | undefined, trailers: Headers): void {
     if (this.done) return;
-    if (this.header !== undefined && (error === undefined || !isEmpty(this.header))) this.flushHeader();
+    const header = this.header === undefined ? undefined : callMetadata(this.header);
+    this.header = undefined;
+    if (header !== undefined && (error === undefined || header.length > 0)) this.sink.headers(header);
     this.done = true;
-    this.sink.end(error, trailers);
+    this.sink.end(error, callMetadata(trailers));
   }
 
   /** The handler broke its contract (connect handlers report errors in the response). */
@@ -283,17 +284,17 @@ export function prepareRequestHeader(header: Headers, unary: boolean): Headers {
   return header;
 }
 
-/** `header` without HTTP-level fields and `connect-*` ones (modified in place). */
-export function withoutHttpFields(header: Headers): Headers {
-  for (const name of [...header.keys()]) {
-    if (HTTP_FIELDS.has(name) || name.startsWith("connect-")) header.delete(name);
-  }
-  return header;
-}
-
-function isEmpty(header: Headers): boolean {
-  for (const _ of header.keys()) return false;
-  return true;
+/**
+ * Call metadata as the tunnel carries it: the fields of `header` but
+ * HTTP-level and `connect-*` ones, names in lower case, in `Headers` order.
+ * Undefined: none.
+ */
+export function callMetadata(header: Headers | undefined): HeaderList {
+  const list: [string, string][] = [];
+  header?.forEach((value, name) => {
+    if (!HTTP_FIELDS.has(name) && !name.startsWith("connect-")) list.push([name, value]);
+  });
+  return list;
 }
 
 

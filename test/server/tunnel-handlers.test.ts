@@ -4,7 +4,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherResponse, WeatherResponseSchema, WeatherService, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
 import { directService } from "../../src/server/direct-call.js";
@@ -27,8 +27,19 @@ function resetBig(): void {
   bigStopped = new Promise((resolve) => (markBigStopped = resolve));
 }
 
+/** What the "CTX" and "AWAIT_ABORT" calls saw of their handler context. */
+let seenContext: HandlerContext | undefined;
+let seenTimeoutMs: number | undefined;
+let seenAbortReason: Promise<unknown> = Promise.resolve();
+
 const impl: ServiceImpl<typeof WeatherService> = {
   getWeather(req, ctx) {
+    if (req.cityCode === "CTX") {
+      // Keeps the context without reading its signal: it is read after the call.
+      seenContext = ctx;
+      seenTimeoutMs = ctx.timeoutMs();
+      return reading(ctx.requestHeader.get("x-asked") ?? "");
+    }
     ctx.responseHeader.set("x-h", "header");
     ctx.responseTrailer.set("x-t", "trailer");
     if (req.cityCode === "DETAIL") {
@@ -44,6 +55,13 @@ const impl: ServiceImpl<typeof WeatherService> = {
   // Ignores ctx.signal on purpose: only return() on its iterator stops it.
   // "FAST" never awaits anything but its consumer; "FAIL" fails after one message.
   async *subscribeWeather(req, ctx) {
+    if (req.cityCode === "AWAIT_ABORT") {
+      const signal = ctx.signal;
+      seenAbortReason = new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason), { once: true }));
+      yield reading("waiting");
+      await seenAbortReason;
+      return;
+    }
     if (req.cityCode === "MUTATE") {
       // One message object, changed between yields: each must be encoded as it is when sent.
       const m = reading("first");
@@ -195,6 +213,38 @@ describe.each([
     expect(Math.max(...sizes)).toBeLessThan(1024 * 1024 + 1000);
   });
 
+  it("unary: the handler's context has the request header and deadline; its signal, read after the call, has aborted", async () => {
+    const s = open(WEATHER.getWeather, [
+      ["x-asked", "yes"],
+      ["connect-timeout-ms", "60000"],
+    ]);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "CTX" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(0);
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema)[0]?.description).toBe("yes");
+    expect(seenTimeoutMs).toBeGreaterThan(0);
+    expect(seenTimeoutMs).toBeLessThanOrEqual(60_000);
+    expect(seenContext?.signal.aborted).toBe(true);
+    expect(seenContext?.responseHeader.get("content-type")).toBe("application/proto");
+  });
+
+  it("unary without a deadline: timeoutMs() is undefined", async () => {
+    const s = open(WEATHER.getWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "CTX" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(0);
+    expect(seenTimeoutMs).toBeUndefined();
+  });
+
+  it.each([
+    { why: "cancel", code: Code.Canceled, timeout: [] as [string, string][] },
+    { why: "a deadline", code: Code.DeadlineExceeded, timeout: [["connect-timeout-ms", "50"]] as [string, string][] },
+  ])("$why aborts the handler's signal with code $code", async ({ why, code, timeout }) => {
+    const s = open(WEATHER.subscribeWeather, timeout);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "AWAIT_ABORT" }), { kind: "halfClose", streamId: s.id }]);
+    await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
+    if (why === "cancel") tunnel.send([{ kind: "cancel", streamId: s.id }]);
+    expect(ConnectError.from(await seenAbortReason).code).toBe(code);
+  });
+
   it("unary: response headers in headers, trailers in end, without HTTP-level fields", async () => {
     const s = open(WEATHER.getWeather);
     tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "OK" }), { kind: "halfClose", streamId: s.id }]);
@@ -319,6 +369,31 @@ describe.each([
 });
 
 describe("tunnel: direct services", () => {
+  it.each([false, true])("the router's shutdownSignal aborts a handler's signal with its reason (direct: %s)", async (direct) => {
+    const shutdown = new AbortController();
+    const routerOptions = { shutdownSignal: shutdown.signal };
+    const router = createConnectRouter(routerOptions);
+    router.service(WeatherService, impl);
+    const tunnelServer = createTunnelServer({ handlers: router.handlers, direct: direct ? [directService(WeatherService, impl, routerOptions)] : [] });
+    const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
+    httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
+      if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
+    });
+    await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    try {
+      const tunnel = await openRawTunnel(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
+      const s = streamOpener()(WEATHER.subscribeWeather);
+      tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "AWAIT_ABORT" }), { kind: "halfClose", streamId: s.id }]);
+      await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
+      const reason = new ConnectError("shutting down", Code.Unavailable);
+      shutdown.abort(reason);
+      expect(await seenAbortReason).toBe(reason);
+    } finally {
+      await tunnelServer.close();
+      await new Promise((resolve) => httpServer.close(resolve));
+    }
+  });
+
   it("refuses a service listed twice", () => {
     const router = createConnectRouter();
     router.service(WeatherService, impl);

@@ -42,7 +42,7 @@ function recorder(): Recorder {
     wantMore: true,
     nextData: () => new Promise((resolve) => (dataWaiter = resolve)),
     headers(h) {
-      events.push({ kind: "headers", headers: [...h.entries()] });
+      events.push({ kind: "headers", headers: h.map(([n, v]) => [n, v]) });
     },
     data(bytes) {
       const messages: string[] = [];
@@ -56,7 +56,7 @@ function recorder(): Recorder {
         kind: "end",
         code: error?.code ?? 0,
         message: error?.rawMessage ?? "",
-        trailers: [...trailers.entries()],
+        trailers: trailers.map(([n, v]) => [n, v]),
         details: error?.details.map((d) => ("type" in d ? d.type : d.desc.typeName)) ?? [],
       });
       resolveEnded(events);

@@ -20,23 +20,16 @@ export function requestHeaders(hello: HeaderList, open: HeaderList): Headers {
   return header;
 }
 
-/** Header fields in wire order, names in lower case (as `Headers` keeps them). */
-export function headerList(header: Headers): HeaderList {
-  const list: [string, string][] = [];
-  header.forEach((value, name) => list.push([name, value]));
-  return list;
-}
-
 /** The `end` frame of a stream that finished with `error` (undefined: OK). */
-export function endFrame(streamId: number, error: ConnectError | undefined, trailers: Headers): EndFrame {
-  if (error === undefined) return { kind: "end", streamId, code: 0, message: "", details: [], trailers: headerList(trailers) };
+export function endFrame(streamId: number, error: ConnectError | undefined, trailers: HeaderList): EndFrame {
+  if (error === undefined) return { kind: "end", streamId, code: 0, message: "", details: [], trailers };
   return {
     kind: "end",
     streamId,
     code: error.code,
     message: error.rawMessage,
     details: error.details.map(detailField),
-    trailers: headerList(trailers),
+    trailers,
   };
 }
 

@@ -1,10 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
-import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES } from "../../codec/tunnel/index.js";
+import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES, type HeaderList } from "../../codec/tunnel/index.js";
 import { type DirectMethod, startDirectCall } from "../direct-call.js";
 import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
 import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
-import { endFrame, headerList } from "./frame-values.js";
+import { endFrame } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
 import { RequestBody } from "./request-body.js";
 
@@ -124,7 +124,7 @@ export class TunnelStream implements UniversalCallSink {
   /** Ends the stream with `error` on the server's initiative (limits, deadline, shutdown). */
   fail(error: ConnectError): void {
     if (this.phase === "ended") return;
-    this.host.queue(endFrame(this.id, error, new Headers()));
+    this.host.queue(endFrame(this.id, error, []));
     this.abort(error);
   }
 
@@ -136,9 +136,9 @@ export class TunnelStream implements UniversalCallSink {
     this.body?.fail(reason);
   }
 
-  headers(header: Headers): void {
+  headers(header: HeaderList): void {
     if (this.phase === "ended") return;
-    this.host.queue({ kind: "headers", streamId: this.id, headers: headerList(header) });
+    this.host.queue({ kind: "headers", streamId: this.id, headers: header });
   }
 
   data(envelopes: Uint8Array): boolean {
@@ -158,7 +158,7 @@ export class TunnelStream implements UniversalCallSink {
     if (this.phase !== "ended" && this.sendCredit > 0) this.call?.resume();
   }
 
-  end(error: ConnectError | undefined, trailers: Headers): void {
+  end(error: ConnectError | undefined, trailers: HeaderList): void {
     if (this.phase === "ended") return;
     this.host.queue(endFrame(this.id, error, trailers));
     this.cleanUp();
