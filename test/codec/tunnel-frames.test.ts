@@ -120,6 +120,21 @@ describe("tunnel frame codec", () => {
     expect(decodeAll(toBinary(FrameBatchSchema, batch))).toEqual(decodeAll(encodeFrameBatch(everyKind)));
   });
 
+  it("writes the bytes protobuf-es writes for the same frames, strings in any script included", () => {
+    const text = ["ascii", "é ü ß", "日本語", "emoji 🌦️ and 𝄞", "lone \ud800 high", "lone \udc00 low", "ends high \ud83c", "\udc00\ud800 reversed", "x".repeat(300)];
+    const frames: Frame[] = text.flatMap((t, i): Frame[] => [
+      { kind: "hello", streamId: 0, headers: [[`x-${i}`, t]] },
+      { kind: "open", streamId: i + 1, path: `/${t}`, headers: [["x-t", t], ["x-empty", ""]], initialWindow: i * 1000 },
+      { kind: "end", streamId: i + 1, code: i % 17, message: t, details: [{ type: t, value: new Uint8Array(i) }], trailers: [[t, t]] },
+      { kind: "goAway", streamId: 0, lastStreamId: i, message: t },
+    ]);
+    const ours = encodeFrameBatch(frames);
+    expect(hex(toBinary(FrameBatchSchema, fromBinary(FrameBatchSchema, ours)))).toBe(hex(ours));
+    const decoded = decodeAll(ours).filter((f): f is ControlFrame & { kind: "goAway" } => f.kind === "goAway");
+    // What TextEncoder makes of each string (lone surrogates become U+FFFD), read back.
+    expect(decoded.map((f) => f.message)).toEqual(text.map((t) => new TextDecoder().decode(new TextEncoder().encode(t))));
+  });
+
   it("skips unknown fields and unknown frame kinds", () => {
     // frame 1: stream 1, unknown field 15 (varint 1), cancel; frame 2: only an unknown kind (field 20).
     const bytes = unhex("0a 06 08 01 78 01 42 00 0a 03 a2 01 00");

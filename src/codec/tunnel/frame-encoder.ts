@@ -1,124 +1,183 @@
 import { type ControlFrame, FRAME_FIELD, type Frame, type HeaderList } from "./frames.js";
+import { utf8Length, writeUtf8 } from "./utf8.js";
 import { varintSize, writeVarint } from "./varint.js";
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
-const utf8 = new TextEncoder();
-const EMPTY = new Uint8Array(0);
+const BATCH_FRAMES_TAG = (1 << 3) | WIRE_LEN;
+const STREAM_ID_TAG = (FRAME_FIELD.streamId << 3) | WIRE_VARINT;
+
+/** Body sizes of the frames being encoded (one batch at a time: encoding never re-enters). */
+const bodySizes: number[] = [];
 
 /**
  * Encodes frames as one `FrameBatch`: the bytes of one WebSocket message.
- * Data chunks are copied exactly once, into the returned buffer.
+ * Two passes, sizes then bytes, straight into the one buffer returned: data
+ * chunks are copied exactly once and nothing else is allocated (a unary
+ * call's frames used to take a dozen small arrays per batch).
  */
 export function encodeFrameBatch(frames: readonly Frame[]): Uint8Array {
   const n = frames.length;
-  const bodies: Uint8Array[] = new Array<Uint8Array>(n);
-  const kindLengths = new Array<number>(n);
-  const frameLengths = new Array<number>(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const frame = frames[i] as Frame;
-    let kindLength: number;
-    if (frame.kind === "data") {
-      kindLength = 0;
-      for (const chunk of frame.chunks) kindLength += chunk.length;
-    } else {
-      const body = encodeControlBody(frame);
-      bodies[i] = body;
-      kindLength = body.length;
-    }
-    const idLength = frame.streamId === 0 ? 0 : 1 + varintSize(frame.streamId);
-    const frameLength = idLength + 1 + varintSize(kindLength) + kindLength;
-    kindLengths[i] = kindLength;
-    frameLengths[i] = frameLength;
-    total += 1 + varintSize(frameLength) + frameLength;
+    const body = bodySize(frame);
+    bodySizes[i] = body;
+    const length = frameLength(frame.streamId, body);
+    total += 1 + varintSize(length) + length;
   }
   const out = new Uint8Array(total);
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const frame = frames[i] as Frame;
-    out[pos++] = (1 << 3) | WIRE_LEN; // FrameBatch.frames
-    pos = writeVarint(out, pos, frameLengths[i] as number);
+    const body = bodySizes[i] as number;
+    out[pos++] = BATCH_FRAMES_TAG;
+    pos = writeVarint(out, pos, frameLength(frame.streamId, body));
     if (frame.streamId !== 0) {
-      out[pos++] = (FRAME_FIELD.streamId << 3) | WIRE_VARINT;
+      out[pos++] = STREAM_ID_TAG;
       pos = writeVarint(out, pos, frame.streamId);
     }
     out[pos++] = (FRAME_FIELD[frame.kind] << 3) | WIRE_LEN;
-    pos = writeVarint(out, pos, kindLengths[i] as number);
-    if (frame.kind === "data") {
+    pos = writeVarint(out, pos, body);
+    pos = writeBody(out, pos, frame);
+  }
+  bodySizes.length = 0;
+  return out;
+}
+
+/** Bytes of a `Frame` message: the stream id (omitted when 0) and the kind's field. */
+function frameLength(streamId: number, body: number): number {
+  return (streamId === 0 ? 0 : 1 + varintSize(streamId)) + 1 + varintSize(body) + body;
+}
+
+/** Bytes of the kind's message (of the data for `data`). */
+function bodySize(frame: Frame): number {
+  switch (frame.kind) {
+    case "data": {
+      let size = 0;
+      for (const chunk of frame.chunks) size += chunk.length;
+      return size;
+    }
+    case "hello":
+    case "headers":
+      return headersSize(frame.headers);
+    case "open":
+      return stringSize(frame.path) + headersSize(frame.headers) + varintFieldSize(frame.initialWindow);
+    case "halfClose":
+    case "cancel":
+      return 0;
+    case "end": {
+      let size = varintFieldSize(frame.code) + stringSize(frame.message) + headersSize(frame.trailers);
+      for (const d of frame.details) size += entrySize(detailSize(d.type, d.value));
+      return size;
+    }
+    case "windowUpdate":
+      return varintFieldSize(frame.bytes);
+    case "ping":
+    case "pong":
+      return varintFieldSize(frame.payload);
+    case "goAway":
+      return varintFieldSize(frame.lastStreamId) + stringSize(frame.message);
+  }
+}
+
+function writeBody(out: Uint8Array, pos: number, frame: Frame): number {
+  switch (frame.kind) {
+    case "data":
       for (const chunk of frame.chunks) {
         out.set(chunk, pos);
         pos += chunk.length;
       }
-    } else {
-      const body = bodies[i] as Uint8Array;
-      out.set(body, pos);
-      pos += body.length;
-    }
-  }
-  return out;
-}
-
-function encodeControlBody(frame: ControlFrame): Uint8Array {
-  switch (frame.kind) {
+      return pos;
     case "hello":
     case "headers":
-      return headerFields(1, frame.headers);
+      return writeHeaders(out, pos, 1, frame.headers);
     case "open":
-      return concat([stringField(1, frame.path), headerFields(2, frame.headers), varintField(3, frame.initialWindow)]);
+      pos = writeString(out, pos, 1, frame.path);
+      pos = writeHeaders(out, pos, 2, frame.headers);
+      return writeVarintField(out, pos, 3, frame.initialWindow);
     case "halfClose":
     case "cancel":
-      return EMPTY;
+      return pos;
     case "end":
-      return concat([
-        varintField(1, frame.code),
-        stringField(2, frame.message),
-        ...frame.details.map((d) => lenField(3, concat([stringField(1, d.type), lenField(2, d.value, false)]), true)),
-        headerFields(4, frame.trailers),
-      ]);
+      return writeEnd(out, pos, frame);
     case "windowUpdate":
-      return varintField(1, frame.bytes);
+      return writeVarintField(out, pos, 1, frame.bytes);
     case "ping":
     case "pong":
-      return varintField(1, frame.payload);
+      return writeVarintField(out, pos, 1, frame.payload);
     case "goAway":
-      return concat([varintField(1, frame.lastStreamId), stringField(2, frame.message)]);
+      pos = writeVarintField(out, pos, 1, frame.lastStreamId);
+      return writeString(out, pos, 2, frame.message);
   }
 }
 
-function headerFields(field: number, headers: HeaderList): Uint8Array {
-  return concat(headers.map(([name, value]) => lenField(field, concat([stringField(1, name), stringField(2, value)]), true)));
-}
-
-function varintField(field: number, value: number): Uint8Array {
-  if (value === 0) return EMPTY; // proto3: defaults are not written
-  const out = new Uint8Array(1 + varintSize(value));
-  out[0] = (field << 3) | WIRE_VARINT;
-  writeVarint(out, 1, value);
-  return out;
-}
-
-function stringField(field: number, value: string): Uint8Array {
-  return lenField(field, utf8.encode(value), false);
-}
-
-/** A length-delimited field; empty scalars are omitted unless `always` (sub-messages, repeated entries). */
-function lenField(field: number, bytes: Uint8Array, always: boolean): Uint8Array {
-  if (bytes.length === 0 && !always) return EMPTY;
-  const out = new Uint8Array(1 + varintSize(bytes.length) + bytes.length);
-  out[0] = (field << 3) | WIRE_LEN;
-  out.set(bytes, writeVarint(out, 1, bytes.length));
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
+function writeEnd(out: Uint8Array, pos: number, frame: ControlFrame & { kind: "end" }): number {
+  pos = writeVarintField(out, pos, 1, frame.code);
+  pos = writeString(out, pos, 2, frame.message);
+  for (const d of frame.details) {
+    out[pos++] = (3 << 3) | WIRE_LEN;
+    pos = writeVarint(out, pos, detailSize(d.type, d.value));
+    pos = writeString(out, pos, 1, d.type);
+    if (d.value.length > 0) {
+      out[pos++] = (2 << 3) | WIRE_LEN;
+      pos = writeVarint(out, pos, d.value.length);
+      out.set(d.value, pos);
+      pos += d.value.length;
+    }
   }
-  return out;
+  return writeHeaders(out, pos, 4, frame.trailers);
+}
+
+// Sizes. Field numbers are all below 16, so every tag is one byte; proto3
+// leaves out scalars with their default value, never sub-messages.
+
+function varintFieldSize(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+function stringSize(value: string): number {
+  if (value.length === 0) return 0;
+  const length = utf8Length(value);
+  return 1 + varintSize(length) + length;
+}
+
+/** A sub-message entry of a repeated field: tag, length, body. */
+function entrySize(body: number): number {
+  return 1 + varintSize(body) + body;
+}
+
+function headersSize(headers: HeaderList): number {
+  let size = 0;
+  for (const [name, value] of headers) size += entrySize(stringSize(name) + stringSize(value));
+  return size;
+}
+
+function detailSize(type: string, value: Uint8Array): number {
+  return stringSize(type) + (value.length === 0 ? 0 : 1 + varintSize(value.length) + value.length);
+}
+
+// Writers: each returns the position after what it wrote.
+
+function writeVarintField(out: Uint8Array, pos: number, field: number, value: number): number {
+  if (value === 0) return pos;
+  out[pos++] = (field << 3) | WIRE_VARINT;
+  return writeVarint(out, pos, value);
+}
+
+function writeString(out: Uint8Array, pos: number, field: number, value: string): number {
+  if (value.length === 0) return pos;
+  out[pos++] = (field << 3) | WIRE_LEN;
+  pos = writeVarint(out, pos, utf8Length(value));
+  return writeUtf8(out, pos, value);
+}
+
+function writeHeaders(out: Uint8Array, pos: number, field: number, headers: HeaderList): number {
+  for (const [name, value] of headers) {
+    out[pos++] = (field << 3) | WIRE_LEN;
+    pos = writeVarint(out, pos, stringSize(name) + stringSize(value));
+    pos = writeString(out, pos, 1, name);
+    pos = writeString(out, pos, 2, value);
+  }
+  return pos;
 }
