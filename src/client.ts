@@ -102,23 +102,35 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     return c;
   };
 
-  /** Runs a call on the chosen transport, moving on to the next when one never opened. */
-  async function withFallback<T>(kind: CallKind, run: (client: Client<typeof WeatherService>, transport: TransportKind) => Promise<T>): Promise<T> {
-    for (;;) {
-      const transport = chooser.pick(kind);
-      try {
-        const result = await run(clientFor(transport), transport);
+  /**
+   * Runs a call on the chosen transport, moving on to the next when one never
+   * opened. A promise chain rather than an async loop: on the hot path of
+   * every unary call, each async layer costs its own promise and turns.
+   */
+  function withFallback<T>(kind: CallKind, run: (transport: TransportKind) => Promise<T>): Promise<T> {
+    let transport: TransportKind;
+    let attempt: Promise<T>;
+    try {
+      transport = chooser.pick(kind);
+      attempt = run(transport);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : ConnectError.from(e));
+    }
+    return attempt.then(
+      (result) => {
         chooser.opened(transport);
         return result;
-      } catch (e) {
+      },
+      (e: unknown) => {
         if (!isTransportOpenFailure(e)) {
           // The server answered: the transport works, whatever the call's outcome.
           if (e instanceof ConnectError && e.code !== Code.Canceled) chooser.opened(transport);
           throw e;
         }
         if (!chooser.failedToOpen(transport, kind)) throw e;
-      }
-    }
+        return withFallback(kind, run);
+      },
+    );
   }
 
   function subscribe<I extends DescMessage, O extends DescMessage>(
@@ -169,18 +181,20 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
       tunnelSetup?.tunnel.close();
     },
     getWeather: (request, callOptions) =>
-      withFallback("unary", async (c, transport) => {
+      withFallback("unary", (transport) => {
         // The fast path, as for subscriptions: with no interceptor, straight on the tunnel core.
-        if (transport !== "websocket" || !fastPath || tunnelSetup === undefined) return c.getWeather(request, callOptions);
+        if (transport !== "websocket" || !fastPath || tunnelSetup === undefined) return clientFor(transport).getWeather(request, callOptions);
+        const { tunnel, options: tunnelOptions } = tunnelSetup;
+        const method = WeatherService.method.getWeather;
+        if (headerProvider === undefined) return unaryOnTunnel(tunnel, tunnelOptions, method, request, callOptions ?? {});
         const headers = new Headers(callOptions?.headers);
-        if (headerProvider !== undefined) await setProvidedHeaders(headers, headerProvider);
-        return unaryOnTunnel(tunnelSetup.tunnel, tunnelSetup.options, WeatherService.method.getWeather, request, { ...callOptions, headers });
+        return setProvidedHeaders(headers, headerProvider).then(() => unaryOnTunnel(tunnel, tunnelOptions, method, request, { ...callOptions, headers }));
       }),
     subscribeWeather: (request, subscribeOptions) =>
       subscribe(WeatherService.method.subscribeWeather, request, { ...subscribeOptions, cursor: (m: WeatherResponse) => m.timestamp }),
     reportBatch: (readings, callOptions) =>
-      withFallback("client_streaming", (c) =>
-        c.reportBatch(Symbol.asyncIterator in readings ? readings : createAsyncIterable([...readings].map((r) => create(WeatherResponseSchema, r))), callOptions),
+      withFallback("client_streaming", (transport) =>
+        clientFor(transport).reportBatch(Symbol.asyncIterator in readings ? readings : createAsyncIterable([...readings].map((r) => create(WeatherResponseSchema, r))), callOptions),
       ),
     weatherChat(requests, callOptions) {
       return clientFor(chooser.pick("bidi_streaming")).weatherChat(requests, callOptions);

@@ -40,7 +40,13 @@ export interface TransportChooser {
 export function createTransportChooser(order: readonly TransportKind[]): TransportChooser {
   let preferred: TransportKind | undefined;
   const failedThisRound = new Set<TransportKind>();
-  const candidates = (kind: CallKind) => order.filter((t) => canCarry(t, kind));
+  const byKind = new Map<CallKind, readonly TransportKind[]>();
+  /** The listed transports that can carry `kind`, in order (asked on every call, so kept). */
+  const candidates = (kind: CallKind): readonly TransportKind[] => {
+    let list = byKind.get(kind);
+    if (list === undefined) byKind.set(kind, (list = order.filter((t) => canCarry(t, kind))));
+    return list;
+  };
 
   return {
     get preferred() {
@@ -61,7 +67,7 @@ export function createTransportChooser(order: readonly TransportKind[]): Transpo
     },
     opened(transport) {
       preferred = transport;
-      failedThisRound.clear();
+      if (failedThisRound.size > 0) failedThisRound.clear();
     },
     failedToOpen(transport, kind) {
       failedThisRound.add(transport);

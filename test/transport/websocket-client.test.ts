@@ -238,6 +238,25 @@ describe("WebSocket transport (against a scripted server)", () => {
     expect(socket().closedWith?.code).toBe(1000);
   });
 
+  it("counts idleCloseMs from the end of the last call, however many calls came before", async () => {
+    const { client, socket, clock } = setup({ idleCloseMs: 3000, pingIntervalMs: 0 });
+    const first = client.getWeather({ cityCode: "NYC" });
+    socket().accept();
+    socket().deliver([dataFrame(1, 1n), ok(1)]);
+    await first;
+    clock.advance(2000);
+    const second = client.getWeather({ cityCode: "NYC" });
+    await microtasks();
+    clock.advance(1500); // the first call ended 3500 ms ago, but a call is open
+    expect(socket().closedWith).toBeUndefined();
+    socket().deliver([dataFrame(2, 2n), ok(2)]);
+    await second;
+    clock.advance(2999);
+    expect(socket().closedWith).toBeUndefined();
+    clock.advance(1);
+    expect(socket().closedWith?.code).toBe(1000);
+  });
+
   it("returns credit as the consumer reads, and fails a stream the server overruns", async () => {
     const window = 1000;
     const { client, socket } = setup({ receiveWindowBytes: window });

@@ -25,8 +25,27 @@ export interface TunnelClient {
 
 export function createTunnelClient(settings: TunnelClientSettings): TunnelClient {
   let current: TunnelConnection | undefined;
-  let idleTimer: unknown;
   const clock: Clock = settings.clock;
+  // One idle timer, not one per call: a call that ends only notes the time,
+  // and the timer, when it fires early, waits out the rest.
+  let idleTimer: unknown;
+  /** When the current connection's last stream ended; undefined while it has streams. */
+  let idleSince: number | undefined;
+
+  const stopIdleTimer = (): void => {
+    if (idleTimer === undefined) return;
+    clock.clearTimeout(idleTimer);
+    idleTimer = undefined;
+  };
+  const onIdleTimer = (): void => {
+    idleTimer = undefined;
+    const c = current;
+    // Busy again: the end of its last stream arms the timer anew.
+    if (c === undefined || idleSince === undefined || c.openStreams > 0) return;
+    const left = idleSince + settings.idleCloseMs - clock.now();
+    if (left > 0) idleTimer = clock.setTimeout(onIdleTimer, left);
+    else c.close(CLIENT_CLOSE.normal, new ConnectError("idle", Code.Canceled));
+  };
 
   const connect = (): TunnelConnection => {
     const connection = new TunnelConnection({
@@ -35,7 +54,7 @@ export function createTunnelClient(settings: TunnelClientSettings): TunnelClient
       onRetired: (c) => {
         if (current === c) {
           current = undefined;
-          clock.clearTimeout(idleTimer);
+          stopIdleTimer();
         }
       },
       onIdle: (c) => {
@@ -44,12 +63,8 @@ export function createTunnelClient(settings: TunnelClientSettings): TunnelClient
           c.close(CLIENT_CLOSE.normal, new ConnectError("connection retired", Code.Unavailable));
           return;
         }
-        clock.clearTimeout(idleTimer);
-        idleTimer = clock.setTimeout(() => {
-          if (current === c && c.openStreams === 0) {
-            c.close(CLIENT_CLOSE.normal, new ConnectError("idle", Code.Canceled));
-          }
-        }, settings.idleCloseMs);
+        idleSince = clock.now();
+        idleTimer ??= clock.setTimeout(onIdleTimer, settings.idleCloseMs);
       },
     });
     return connection;
@@ -58,11 +73,11 @@ export function createTunnelClient(settings: TunnelClientSettings): TunnelClient
   return {
     openStream(path, headers, handler, initialWindow) {
       if (current === undefined || !current.accepting) current = connect();
-      clock.clearTimeout(idleTimer);
+      idleSince = undefined;
       return current.openStream(path, headers, handler, initialWindow);
     },
     close() {
-      clock.clearTimeout(idleTimer);
+      stopIdleTimer();
       current?.close(CLIENT_CLOSE.normal, new ConnectError("the transport was closed", Code.Canceled));
       current = undefined;
     },
