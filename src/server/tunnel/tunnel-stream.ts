@@ -137,7 +137,8 @@ export class TunnelStream implements UniversalCallSink {
   }
 
   headers(header: HeaderList): void {
-    if (this.phase === "ended") return;
+    // Without fields the frame says nothing the client does not assume (PROTOCOL.md §1.4).
+    if (this.phase === "ended" || header.length === 0) return;
     this.host.queue({ kind: "headers", streamId: this.id, headers: header });
   }
 
