@@ -11,7 +11,7 @@ import {
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
 import { ENVELOPE_HEADER_BYTES, envelope } from "../codec/tunnel/index.js";
-import { createDirectContext, type DirectContext } from "./direct-context.js";
+import { DirectContext } from "./direct-context.js";
 import { callMetadata, prepareRequestHeader, type UniversalCall, type UniversalCallSink } from "./universal-call.js";
 
 /**
@@ -116,7 +116,7 @@ class DirectCall implements UniversalCall {
     const unary = spec.kind === "unary";
     const header = prepareRequestHeader(init.header, unary);
     const timeout = parseTimeout(header.get("connect-timeout-ms"), options.maxTimeoutMs);
-    this.context = createDirectContext({
+    this.context = new DirectContext({
       method: spec.method,
       url: init.url,
       requestHeader: header,
@@ -130,7 +130,7 @@ class DirectCall implements UniversalCall {
     // As in connect: a bad timeout fails a unary call before it runs, a stream when its handler reads the request.
     const run = unary ? () => this.runUnary(timeout.error) : () => this.startStream(timeout.error);
     // Started after this constructor returns, as the sink expects.
-    const started = gate === undefined ? Promise.resolve() : (async () => gate(context))();
+    const started = gate === undefined ? Promise.resolve() : (async () => gate(context.materialize()))();
     started.then(run).catch((e: unknown) => this.end(e));
   }
 
@@ -155,7 +155,7 @@ class DirectCall implements UniversalCall {
     const request = input.parse(this.init.input);
     const { interceptors } = this.init.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
-    const response = interceptors.length === 0 ? await spec.impl(request, this.context) : await invokeUnaryImplementation(spec, this.context, request, interceptors);
+    const response = interceptors.length === 0 ? await spec.impl(request, this.context) : await invokeUnaryImplementation(spec, this.context.materialize(), request, interceptors);
     if (this.done) return;
     this.emit(this.envelopeOf(response));
     this.end(undefined);
@@ -172,7 +172,7 @@ class DirectCall implements UniversalCall {
     } else {
       // Parsed lazily, inside the interceptors, as connect does: they see a request that does not parse.
       const messages = body instanceof Uint8Array ? parseSingle(body, input, timeoutError) : parseEnvelopes(body, input, timeoutError);
-      this.output = transformInvokeImplementation(spec, this.context, options.interceptors)(messages)[Symbol.asyncIterator]();
+      this.output = transformInvokeImplementation(spec, this.context.materialize(), options.interceptors)(messages)[Symbol.asyncIterator]();
     }
     if (this.done) {
       this.output.return?.(undefined).catch(noop);

@@ -4,7 +4,7 @@ import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, T
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
-import { Outbox } from "./outbox.js";
+import { type DataSlot, Outbox } from "./outbox.js";
 import { type StreamHost, TunnelStream } from "./tunnel-stream.js";
 
 /** One server-side tunnel connection, as the tunnel server sees it. */
@@ -228,8 +228,8 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     this.outbox.queue(frame);
   }
 
-  queueData(streamId: number, envelopes: Uint8Array): void {
-    this.outbox.queueData(streamId, envelopes);
+  queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void {
+    this.outbox.queueData(streamId, envelopes, slot);
   }
 
   removeStream(streamId: number): void {

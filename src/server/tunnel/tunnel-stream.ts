@@ -6,6 +6,7 @@ import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
 import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
 import { endFrame } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
+import type { DataSlot } from "./outbox.js";
 import { RequestBody } from "./request-body.js";
 
 /** What a stream needs from its connection. */
@@ -14,8 +15,8 @@ export interface StreamHost {
   /** Absolute base URL for request URLs, e.g. `http://127.0.0.1:8080`. */
   readonly baseUrl: string;
   queue(frame: ControlFrame): void;
-  /** Queues whole envelopes; those of one stream queued in one turn share a `data` frame. */
-  queueData(streamId: number, envelopes: Uint8Array): void;
+  /** Queues whole envelopes; those of one stream queued in one turn share a `data` frame (kept in `slot`). */
+  queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void;
   /** The stream has ended (or was cancelled): frames for its id are ignored from now on. */
   removeStream(streamId: number): void;
   /** True when this turn's message is full: producers wait for the flush. */
@@ -50,6 +51,8 @@ export class TunnelStream implements UniversalCallSink {
   /** Bytes of `data` the server may still send. */
   private sendCredit: number;
   private deadlineTimer: unknown;
+  /** This turn's `data` frame, for the outbox. */
+  private readonly dataSlot: DataSlot = { frame: undefined, turn: 0 };
 
   constructor(
     private readonly host: StreamHost,
@@ -144,7 +147,7 @@ export class TunnelStream implements UniversalCallSink {
 
   data(envelopes: Uint8Array): boolean {
     if (this.phase === "ended") return false;
-    this.host.queueData(this.id, envelopes);
+    this.host.queueData(this.id, envelopes, this.dataSlot);
     this.sendCredit -= envelopes.length;
     if (this.sendCredit <= 0) return false;
     if (!this.host.batchFull()) return true;
