@@ -186,10 +186,9 @@ interface ReplayStream {
  */
 function createTunnelReplay(rawBatches: readonly Buffer[], answer: Uint8Array): (ws: WebSocket) => void {
   const cache = new Map<number, Uint8Array[]>();
-  // GetWeather: headers, the answer and end in one message, as the reference server batches them.
+  // GetWeather: the answer and end in one message, as the reference server batches them (no headers: there are none).
   const unaryAnswer = (streamId: number) =>
     encodeFrameBatch([
-      { kind: "headers", streamId, headers: [] },
       { kind: "data", streamId, chunks: [answer] },
       { kind: "end", streamId, code: 0, message: "", details: [], trailers: [] },
     ]);
@@ -200,7 +199,6 @@ function createTunnelReplay(rawBatches: readonly Buffer[], answer: Uint8Array): 
       const n = rawBatches.length;
       messages = rawBatches.map((chunk, i) => {
         const frames: Frame[] = [];
-        if (i === 0) frames.push({ kind: "headers", streamId, headers: [] });
         frames.push({ kind: "data", streamId, chunks: [chunk] });
         if (i === n - 1) frames.push({ kind: "end", streamId, code: 0, message: "", details: [], trailers: [] });
         return encodeFrameBatch(frames);
