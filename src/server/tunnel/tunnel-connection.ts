@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { RawData, WebSocket } from "ws";
 import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
+import { StreamTable } from "../../codec/tunnel/stream-table.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
@@ -41,7 +42,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
   readonly closed: Promise<void>;
   private state: State = { kind: "awaitingHello" };
   private hello: HeaderList = [];
-  private readonly streams = new Map<number, TunnelStream>();
+  private readonly streams = new StreamTable<TunnelStream>();
   private lastStreamId = 0;
   private readonly outbox: Outbox;
   /** Streams that stopped pulling because this turn's message was full. */
@@ -268,7 +269,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     if (this.state.kind === "closed") return;
     this.queue({ kind: "goAway", streamId: 0, lastStreamId: this.lastStreamId, message });
     const reason = new ConnectError(message, Code.Unavailable);
-    for (const stream of [...this.streams.values()]) stream.fail(reason);
+    for (const stream of this.streams.values()) stream.fail(reason);
     this.closeWith(CLOSE_CODE.goingAway, message);
   }
 
@@ -289,7 +290,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     if (this.state.kind === "closed") return;
     this.state = { kind: "closed" };
     this.config.clock.clearTimeout(this.keepaliveTimer);
-    for (const stream of [...this.streams.values()]) stream.abort(reason);
+    for (const stream of this.streams.values()) stream.abort(reason);
   }
 }
 

@@ -11,6 +11,7 @@ import {
   TUNNEL_SUBPROTOCOL,
   writeEnvelopeHeader,
 } from "../../codec/tunnel/index.js";
+import { StreamTable } from "../../codec/tunnel/stream-table.js";
 import type { Clock } from "../../clock.js";
 import { transportOpenFailure } from "../open-error.js";
 import type { StreamHandler, TunnelStream } from "./stream-handler.js";
@@ -53,7 +54,7 @@ export const CLIENT_CLOSE = {
  */
 export class TunnelConnection implements FrameSink {
   private readonly ws: WebSocketLike;
-  private readonly streams = new Map<number, ClientStream>();
+  private readonly streams = new StreamTable<ClientStream>();
   private pending: Frame[] = [];
   private flushScheduled = false;
   private phase: Phase = "connecting";
@@ -268,7 +269,7 @@ export class TunnelConnection implements FrameSink {
         // Closing a socket that never opened may throw in some runtimes; it is gone either way.
       }
     }
-    const streams = [...this.streams.values()];
+    const streams = this.streams.values();
     this.streams.clear();
     this.retire();
     for (const stream of streams) stream.finish(error, new Headers());
