@@ -36,19 +36,20 @@ export function createEnvelopeSplitter(
     return offset === bytes.length ? undefined : bytes.slice(offset);
   }
 
-  return {
-    push(chunk) {
+  // `idle` is a plain property, not a getter (see createSseWriter).
+  const splitter = {
+    push(chunk: Uint8Array): void {
       if (pending === undefined) {
         pending = split(chunk);
-        return;
+      } else {
+        const joined = new Uint8Array(pending.length + chunk.length);
+        joined.set(pending);
+        joined.set(chunk, pending.length);
+        pending = split(joined);
       }
-      const joined = new Uint8Array(pending.length + chunk.length);
-      joined.set(pending);
-      joined.set(chunk, pending.length);
-      pending = split(joined);
+      splitter.idle = pending === undefined;
     },
-    get idle() {
-      return pending === undefined;
-    },
+    idle: true,
   };
+  return splitter;
 }

@@ -39,17 +39,26 @@ export function createSseWriter(res: NodeResponse, options: SseWriterOptions): S
   const out = res as http.ServerResponse;
   const { clock, keepaliveMs } = options;
   let opened = false;
-  let closed = false;
   let pending = "";
   let flushScheduled = false;
-  let congested = false;
+  // `closed` and `congested` are plain properties of the writer, not getters:
+  // V8 gives an object literal with getters a hidden class of its own, whose
+  // closures keep each response's objects alive through young-generation GCs.
+  const writer: { -readonly [K in keyof SseWriter]: SseWriter[K] } = {
+    open,
+    write,
+    congested: false,
+    drained,
+    end,
+    closed: false,
+  };
   let wroteSinceKeepalive = false;
   let waiters: (() => void)[] = [];
   let timer: unknown = clock.setTimeout(keepalive, keepaliveMs);
 
   function keepalive(): void {
     timer = undefined;
-    if (closed) return;
+    if (writer.closed) return;
     if (!wroteSinceKeepalive) {
       open();
       pending += encodeSseComment("keepalive");
@@ -60,7 +69,7 @@ export function createSseWriter(res: NodeResponse, options: SseWriterOptions): S
   }
 
   function open(headers?: Headers): void {
-    if (opened || closed) return;
+    if (opened || writer.closed) return;
     opened = true;
     const head: Record<string, string> = {};
     headers?.forEach((value, name) => (head[name] = value));
@@ -74,12 +83,12 @@ export function createSseWriter(res: NodeResponse, options: SseWriterOptions): S
 
   function flush(): void {
     flushScheduled = false;
-    if (closed || pending === "") return;
+    if (writer.closed || pending === "") return;
     open();
     const text = pending;
     pending = "";
     wroteSinceKeepalive = true;
-    if (!out.write(text)) congested = true;
+    if (!out.write(text)) writer.congested = true;
   }
 
   function release(): void {
@@ -89,52 +98,48 @@ export function createSseWriter(res: NodeResponse, options: SseWriterOptions): S
   }
 
   function stop(): void {
-    closed = true;
+    writer.closed = true;
+    writer.congested = false;
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
     release();
   }
 
   out.on("drain", () => {
-    congested = false;
+    writer.congested = false;
     release();
   });
   out.once("close", () => {
-    if (closed) return;
+    if (writer.closed) return;
     stop();
     options.onClientGone();
   });
 
-  return {
-    open,
-    write(text) {
-      if (closed) return;
-      pending += text;
-      if (pending.length >= flushNowChars) {
-        flush();
-      } else if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
-    },
-    get congested() {
-      return congested && !closed;
-    },
-    drained() {
-      if (!congested || closed) return Promise.resolve();
-      return new Promise((resolve) => waiters.push(resolve));
-    },
-    end(text = "") {
-      if (closed) return;
-      open();
-      pending += text;
-      const rest = pending;
-      pending = "";
-      stop();
-      out.end(rest);
-    },
-    get closed() {
-      return closed;
-    },
-  };
+  function write(text: string): void {
+    if (writer.closed) return;
+    pending += text;
+    if (pending.length >= flushNowChars) {
+      flush();
+    } else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  }
+
+  function drained(): Promise<void> {
+    if (!writer.congested) return Promise.resolve();
+    return new Promise((resolve) => waiters.push(resolve));
+  }
+
+  function end(text = ""): void {
+    if (writer.closed) return;
+    open();
+    pending += text;
+    const rest = pending;
+    pending = "";
+    stop();
+    out.end(rest);
+  }
+
+  return writer;
 }
