@@ -1,12 +1,13 @@
-// getWeather through createWeatherClient over the WebSocket, on both of its
-// paths: straight on the tunnel core (no client interceptors) and through
-// connect's call pipeline (with one). They must behave alike.
+// getWeather over the WebSocket through createWeatherClient and through
+// createClient + createWebSocketTransport, each on both of its paths:
+// straight on the tunnel core (no client interceptors) and through connect's
+// call pipeline (with one). They must behave alike.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WeatherService } from "../../src/gen/weather_pb.js";
-import { createWeatherClient } from "../../src/index.js";
+import { createWeatherClient, createWebSocketTransport, type WeatherCallOptions, type WeatherResponse } from "../../src/index.js";
 import { createTunnelServer, type TunnelServer } from "../../src/server/tunnel/index.js";
 
 /** Resolves with the reason the server's handler of a "SLOW" call was stopped. */
@@ -54,12 +55,27 @@ afterAll(async () => {
 
 const passThrough: Interceptor = (next) => (req) => next(req);
 
+/** What the tests call: getWeather, and close. */
+interface Caller {
+  getWeather(request: { cityCode: string }, options?: WeatherCallOptions): Promise<WeatherResponse>;
+  close(): void;
+}
+
 describe.each([
-  { path: "straight on the tunnel core", interceptors: [] },
-  { path: "through connect's call pipeline", interceptors: [passThrough] },
-])("getWeather over the WebSocket, $path", ({ interceptors }) => {
-  const client = () =>
-    createWeatherClient({ baseUrl: "http://127.0.0.1:1", webSocketUrl: wsUrl, transports: ["websocket"], interceptors, headers: () => ({ authorization: "Bearer t0ken" }) });
+  { path: "createWeatherClient, straight on the tunnel core", api: "weather", interceptors: [] },
+  { path: "createWeatherClient, through connect's call pipeline", api: "weather", interceptors: [passThrough] },
+  { path: "createClient + createWebSocketTransport, straight on the tunnel core", api: "transport", interceptors: [] },
+  { path: "createClient + createWebSocketTransport, through connect's call pipeline", api: "transport", interceptors: [passThrough] },
+])("getWeather over the WebSocket, $path", ({ api, interceptors }) => {
+  // The weather client's header provider, or the transport's connection headers: either way the server sees them.
+  const client = (): Caller => {
+    if (api === "weather") {
+      return createWeatherClient({ baseUrl: "http://127.0.0.1:1", webSocketUrl: wsUrl, transports: ["websocket"], interceptors, headers: () => ({ authorization: "Bearer t0ken" }) });
+    }
+    const transport = createWebSocketTransport({ url: wsUrl, interceptors, connectionHeaders: { authorization: "Bearer t0ken" } });
+    const c = createClient(WeatherService, transport);
+    return { getWeather: (request, options) => c.getWeather(request, options), close: () => transport.close() };
+  };
 
   it("sends the call's and the provider's headers, and hands response headers and trailers to the callbacks", async () => {
     const weather = client();
@@ -105,6 +121,12 @@ describe.each([
     expect(seenTimeout).toMatch(/^\d+$/);
     expect(Number(seenTimeout)).toBeLessThanOrEqual(80);
     await slowStopped;
+    weather.close();
+  });
+
+  it("fails at once with DeadlineExceeded when timeoutMs is 0, as connect does", async () => {
+    const weather = client();
+    await expect(weather.getWeather({ cityCode: "NYC" }, { timeoutMs: 0 })).rejects.toMatchObject({ code: Code.DeadlineExceeded });
     weather.close();
   });
 

@@ -186,13 +186,18 @@ describe("WebSocket transport (against a scripted server)", () => {
   });
 
   it("sends the deadline to the server and fails locally with DeadlineExceeded", async () => {
-    const { client, socket } = setup();
+    const { client, socket, clock } = setup();
     const call = client.getWeather({ cityCode: "NYC" }, { timeoutMs: 50 });
     socket().accept();
     await microtasks();
     const open = socket().frames.find((f) => f.kind === "open");
     expect(open?.kind === "open" && open.headers).toContainEqual(["connect-timeout-ms", "50"]);
+    clock.advance(49);
+    await microtasks();
+    expect(socket().frames.some((f) => f.kind === "cancel")).toBe(false);
+    clock.advance(1); // the transport's clock runs the deadline
     const error = await call.catch((e: unknown) => e);
+    expect(socket().frames.at(-1)).toEqual({ kind: "cancel", streamId: 1 });
     expect((error as ConnectError).code).toBe(Code.DeadlineExceeded);
   });
 

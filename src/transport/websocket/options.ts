@@ -80,7 +80,7 @@ export function resolveOptions(options: WebSocketTransportOptions): ResolvedOpti
 export function toHeaderList(init: HeadersInit | undefined): HeaderList {
   if (init === undefined) return [];
   const list: [string, string][] = [];
-  new Headers(init).forEach((value, name) => list.push([name, value]));
+  (init instanceof Headers ? init : new Headers(init)).forEach((value, name) => list.push([name, value]));
   return list;
 }
 

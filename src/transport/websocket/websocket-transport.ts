@@ -19,7 +19,7 @@ import { StreamCall } from "./calls.js";
 import { type ResolvedOptions, resolveOptions, type WebSocketTransportOptions } from "./options.js";
 import type { TunnelStream } from "./stream-handler.js";
 import { createTunnelClient, type TunnelClient } from "./tunnel-client.js";
-import { callUnaryOnTunnel, serializeForTunnel, tunnelRequestHeaders } from "./tunnel-unary.js";
+import { callUnaryOnTunnel, serializeForTunnel, tunnelRequestHeaders, unaryResultOnTunnel } from "./tunnel-unary.js";
 
 /** A connect `Transport` over the WebSocket tunnel, plus a way to close its connection. */
 export interface WebSocketTransport extends Transport {
@@ -59,6 +59,17 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
       message: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
+      if (interceptors.length === 0) {
+        // Nothing to intercept: connect's runUnaryCall would only add linked signals and copies around the call.
+        return unaryResultOnTunnel(tunnel, options, method, message, { signal, timeoutMs, headers: header }).then((r) => ({
+          stream: false,
+          service: method.parent,
+          method,
+          header: r.header,
+          message: r.message,
+          trailer: r.trailer,
+        }));
+      }
       return runUnaryCall<I, O>({
         interceptors,
         signal,
