@@ -37,7 +37,7 @@ export interface WebSocketTransportOptions {
   writeMaxBytes?: number;
   /** Bytes each stream may have in flight from the server before the consumer catches up. Default 262144. */
   receiveWindowBytes?: number;
-  /** Time source for keepalive and idle timers. Default the system clock. */
+  /** Time source for keepalive and idle timers, and for the deadlines of unary calls made without interceptors. Default the system clock. */
   clock?: Clock;
 }
 
