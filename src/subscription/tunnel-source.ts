@@ -1,5 +1,6 @@
 import { create, type DescMessage, type DescMethodServerStreaming, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { HeaderList } from "../codec/tunnel/index.js";
 import { toHeaderList } from "../transport/websocket/options.js";
 import type { StreamHandler, TunnelStream } from "../transport/websocket/stream-handler.js";
 import type { TunnelClient } from "../transport/websocket/tunnel-client.js";
@@ -42,13 +43,13 @@ class TunnelAttempt<I extends DescMessage, O extends DescMessage> implements Str
     private readonly sink: SourceSink<MessageShape<O>>,
   ) {}
 
-  onHeaders(headers: Headers): void {
+  onHeaders(headers: HeaderList): void {
     this.opened = true;
-    this.sink.onOpen(headers);
+    this.sink.onOpen(new Headers(headers as [string, string][]));
   }
 
   onMessage(buf: Uint8Array, start: number, end: number): void {
-    if (!this.opened) this.onHeaders(new Headers());
+    if (!this.opened) this.onHeaders([]);
     let message: MessageShape<O>;
     try {
       message = fromBinary(this.method.output, buf.subarray(start, end));

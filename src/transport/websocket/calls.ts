@@ -1,21 +1,47 @@
 import { type DescMessage, type DescMethodStreaming, type DescMethodUnary, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { HeaderList } from "../../codec/tunnel/index.js";
 import type { StreamHandler, TunnelStream } from "./stream-handler.js";
+
+/**
+ * A unary call's answer. Its headers and trailers become `Headers` only when
+ * read: a caller without `onHeader`/`onTrailer` never pays for them.
+ */
+export class UnaryAnswer<O extends DescMessage> {
+  private headerOf: Headers | undefined;
+  private trailerOf: Headers | undefined;
+
+  constructor(
+    private readonly headerList: HeaderList,
+    readonly message: MessageShape<O>,
+    private readonly trailerList: HeaderList,
+  ) {}
+
+  get header(): Headers {
+    return (this.headerOf ??= new Headers(this.headerList as [string, string][]));
+  }
+
+  get trailer(): Headers {
+    return (this.trailerOf ??= new Headers(this.trailerList as [string, string][]));
+  }
+}
+
+const NO_FIELDS: HeaderList = Object.freeze([]);
 
 /** Collects the single response of a unary call. */
 export class UnaryCall<I extends DescMessage, O extends DescMessage> implements StreamHandler {
   stream: TunnelStream | undefined;
-  private header = new Headers();
+  private header: HeaderList = NO_FIELDS;
   private message: MessageShape<O> | undefined;
   private failure: ConnectError | undefined;
 
   constructor(
     private readonly method: DescMethodUnary<I, O>,
-    private readonly resolve: (result: { header: Headers; message: MessageShape<O>; trailer: Headers }) => void,
+    private readonly resolve: (answer: UnaryAnswer<O>) => void,
     private readonly reject: (error: ConnectError) => void,
   ) {}
 
-  onHeaders(headers: Headers): void {
+  onHeaders(headers: HeaderList): void {
     this.header = headers;
   }
 
@@ -32,11 +58,11 @@ export class UnaryCall<I extends DescMessage, O extends DescMessage> implements 
     }
   }
 
-  onEnd(error: ConnectError | undefined, trailer: Headers): void {
+  onEnd(error: ConnectError | undefined, trailer: HeaderList): void {
     const failure = error ?? this.failure;
     if (failure !== undefined) this.reject(failure);
     else if (this.message === undefined) this.reject(new ConnectError("protocol error: missing output message for unary method", Code.Unimplemented));
-    else this.resolve({ header: this.header, message: this.message, trailer });
+    else this.resolve(new UnaryAnswer(this.header, this.message, trailer));
   }
 }
 
@@ -66,8 +92,8 @@ export class StreamCall<I extends DescMessage, O extends DescMessage> implements
     });
   }
 
-  onHeaders(headers: Headers): void {
-    this.settleHeader(headers);
+  onHeaders(headers: HeaderList): void {
+    this.settleHeader(new Headers(headers as [string, string][]));
   }
 
   onMessage(buf: Uint8Array, start: number, end: number): void {
@@ -85,8 +111,8 @@ export class StreamCall<I extends DescMessage, O extends DescMessage> implements
     }
   }
 
-  onEnd(error: ConnectError | undefined, trailer: Headers): void {
-    trailer.forEach((value, key) => this.trailer.append(key, value));
+  onEnd(error: ConnectError | undefined, trailer: HeaderList): void {
+    for (const [name, value] of trailer) this.trailer.append(name, value);
     this.end(error);
   }
 

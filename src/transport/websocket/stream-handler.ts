@@ -1,4 +1,5 @@
 import type { ConnectError } from "@connectrpc/connect";
+import type { HeaderList } from "../../codec/tunnel/index.js";
 
 /**
  * Receives what the server sends on one tunnel stream. Called synchronously
@@ -6,8 +7,12 @@ import type { ConnectError } from "@connectrpc/connect";
  * message beyond what the handler itself does.
  */
 export interface StreamHandler {
-  /** Response headers; at most once, before any message. */
-  onHeaders(headers: Headers): void;
+  /**
+   * Response headers as the frame lists them; at most once, before any
+   * message, and not at all when there are none. (Lists, not `Headers`:
+   * most calls never look at them, and a `Headers` costs microseconds.)
+   */
+  onHeaders(headers: HeaderList): void;
   /**
    * One response message: its serialized bytes are `buf[start, end)`. The
    * buffer is never reused, so a handler may keep a view of it for later.
@@ -15,7 +20,7 @@ export interface StreamHandler {
    */
   onMessage(buf: Uint8Array, start: number, end: number): void;
   /** The stream is over: `error` is undefined on success. Called exactly once, unless the caller cancelled. */
-  onEnd(error: ConnectError | undefined, trailers: Headers): void;
+  onEnd(error: ConnectError | undefined, trailers: HeaderList): void;
 }
 
 /** The caller's side of one stream on the tunnel. */

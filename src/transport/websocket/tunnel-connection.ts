@@ -203,15 +203,15 @@ export class TunnelConnection implements FrameSink {
   control(frame: ControlFrame): void {
     switch (frame.kind) {
       case "headers":
-        this.streams.get(frame.streamId)?.handler.onHeaders(new Headers(frame.headers as [string, string][]));
+        this.streams.get(frame.streamId)?.handler.onHeaders(frame.headers);
         return;
       case "end": {
         const stream = this.streams.get(frame.streamId);
         if (stream === undefined) return;
-        const trailers = new Headers(frame.trailers as [string, string][]);
+        const trailers = frame.trailers;
         let error: ConnectError | undefined;
         if (frame.code !== 0) {
-          error = new ConnectError(frame.message, toCode(frame.code), trailers);
+          error = new ConnectError(frame.message, toCode(frame.code), new Headers(trailers as [string, string][]));
           for (const d of frame.details) error.details.push({ type: d.type, value: d.value });
         }
         stream.finish(error, trailers);
@@ -272,7 +272,7 @@ export class TunnelConnection implements FrameSink {
     const streams = this.streams.values();
     this.streams.clear();
     this.retire();
-    for (const stream of streams) stream.finish(error, new Headers());
+    for (const stream of streams) stream.finish(error, NO_FIELDS);
   }
 }
 
@@ -336,7 +336,7 @@ class ClientStream implements TunnelStream {
     if (this.sendCredit > 0) this.wake();
   }
 
-  finish(error: ConnectError | undefined, trailers: Headers): void {
+  finish(error: ConnectError | undefined, trailers: HeaderList): void {
     if (this.ended) return;
     this.settle();
     this.handler.onEnd(error, trailers);
@@ -346,7 +346,7 @@ class ClientStream implements TunnelStream {
   abort(error: ConnectError): void {
     if (this.ended) return;
     this.connection.push({ kind: "cancel", streamId: this.id });
-    this.finish(error, new Headers());
+    this.finish(error, NO_FIELDS);
   }
 
   private settle(): void {
@@ -361,6 +361,8 @@ class ClientStream implements TunnelStream {
     for (const w of waiters) w();
   }
 }
+
+const NO_FIELDS: HeaderList = Object.freeze([]);
 
 /** The `Code` for a status number from the wire; numbers this version does not know become `Unknown`. */
 function toCode(n: number): Code {

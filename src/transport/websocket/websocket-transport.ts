@@ -19,7 +19,7 @@ import { StreamCall } from "./calls.js";
 import { type ResolvedOptions, resolveOptions, type WebSocketTransportOptions } from "./options.js";
 import type { TunnelStream } from "./stream-handler.js";
 import { createTunnelClient, type TunnelClient } from "./tunnel-client.js";
-import { callUnaryOnTunnel, serializeForTunnel, tunnelRequestHeaders, unaryResultOnTunnel } from "./tunnel-unary.js";
+import { callUnaryOnTunnel, serializeForTunnel, type TunnelUnaryResult, tunnelRequestHeaders, unaryResultOnTunnel } from "./tunnel-unary.js";
 
 /** A connect `Transport` over the WebSocket tunnel, plus a way to close its connection. */
 export interface WebSocketTransport extends Transport {
@@ -61,14 +61,7 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
     ): Promise<UnaryResponse<I, O>> {
       if (interceptors.length === 0) {
         // Nothing to intercept: connect's runUnaryCall would only add linked signals and copies around the call.
-        return unaryResultOnTunnel(tunnel, options, method, message, { signal, timeoutMs, headers: header }).then((r) => ({
-          stream: false,
-          service: method.parent,
-          method,
-          header: r.header,
-          message: r.message,
-          trailer: r.trailer,
-        }));
+        return unaryResultOnTunnel(tunnel, options, method, message, { signal, timeoutMs, headers: header }).then((r) => unaryResponse(method, r));
       }
       return runUnaryCall<I, O>({
         interceptors,
@@ -82,7 +75,7 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
         next: async (req) => {
           const bytes = serialize(method.input, req.message);
           const r = await callUnaryOnTunnel(tunnel, method, bytes, requestHeaders(req.header, timeoutMs), req.signal);
-          return { stream: false, service: method.parent, method, ...r };
+          return unaryResponse(method, r);
         },
       });
     },
@@ -178,4 +171,9 @@ async function pumpRequests<I extends DescMessage, O extends DescMessage>(
     stream.cancel();
     call.end(ConnectError.from(e));
   }
+}
+
+/** The transport's answer to a unary call (its headers and trailers read from the tunnel's answer now). */
+function unaryResponse<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, r: TunnelUnaryResult<O>): UnaryResponse<I, O> {
+  return { stream: false, service: method.parent, method, header: r.header, message: r.message, trailer: r.trailer };
 }
