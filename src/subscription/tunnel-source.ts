@@ -1,6 +1,5 @@
 import { create, type DescMessage, type DescMethodServerStreaming, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { HeaderList } from "../codec/tunnel/index.js";
 import { toHeaderList } from "../transport/websocket/options.js";
 import type { StreamHandler, TunnelStream } from "../transport/websocket/stream-handler.js";
 import type { TunnelClient } from "../transport/websocket/tunnel-client.js";
@@ -43,13 +42,13 @@ class TunnelAttempt<I extends DescMessage, O extends DescMessage> implements Str
     private readonly sink: SourceSink<MessageShape<O>>,
   ) {}
 
-  onHeaders(headers: HeaderList): void {
+  onHeaders(headers: Headers | undefined): void {
     this.opened = true;
-    this.sink.onOpen(new Headers(headers as [string, string][]));
+    this.sink.onOpen(headers ?? new Headers());
   }
 
   onMessage(buf: Uint8Array, start: number, end: number): void {
-    if (!this.opened) this.onHeaders([]);
+    if (!this.opened) this.onHeaders(undefined);
     let message: MessageShape<O>;
     try {
       message = fromBinary(this.method.output, buf.subarray(start, end));
@@ -68,6 +67,8 @@ class TunnelAttempt<I extends DescMessage, O extends DescMessage> implements Str
   }
 
   onEnd(error: ConnectError | undefined): void {
+    // A stream that ended well without headers or messages did open (PROTOCOL.md: no headers frame means none).
+    if (error === undefined && !this.opened) this.onHeaders(undefined);
     this.sink.onEnd(error);
   }
 

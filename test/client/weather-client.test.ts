@@ -1,11 +1,12 @@
 import { Code } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createWeatherClient } from "../../src/index.js";
+import { alwaysActive, createWeatherClient } from "../../src/index.js";
 import type { GetWeatherRequest } from "../../src/gen/weather_pb.js";
 import type { WeatherServer } from "../../src/server/index.js";
 import { expectStrictlyIncreasing, rejection } from "../helpers/assertions.js";
 import { runReadmeExample } from "../helpers/readme-example.js";
+import { fakeWebSocketFactory, microtasks } from "../helpers/fake-web-socket.js";
 import { startServer } from "../helpers/server.js";
 
 const TICK_MS = 25;
@@ -153,5 +154,26 @@ describe("transport fallback", () => {
     expect(states).toEqual(["connecting:websocket", "connecting:connect", "connecting:sse", "open:sse"]);
     expect(weather.transport).toBe("sse");
     expect((await weather.getWeather({ cityCode: "SIN" })).timestamp).toBeGreaterThan(0n);
+  });
+});
+
+describe("the WebSocket fast path against a scripted server", () => {
+  it("reports open before completed when a stream ends well with no headers and no readings", async () => {
+    const { webSocket, sockets } = fakeWebSocketFactory();
+    const weather = createWeatherClient({ baseUrl: "http://weather.test", transports: ["websocket"], webSocket, lifecycle: alwaysActive });
+    const sub = weather.subscribeWeather({ cityCode: "NYC" });
+    const states: string[] = [sub.state.kind];
+    sub.onState((s) => states.push(s.kind === "closed" ? `closed:${s.reason}` : s.kind));
+    await microtasks();
+    const socket = sockets[0];
+    if (socket === undefined) throw new Error("no socket");
+    socket.accept();
+    await microtasks();
+    // PROTOCOL.md: a server may leave out an empty headers frame; the end alone says the stream opened and completed.
+    socket.deliver([{ kind: "end", streamId: 1, code: 0, message: "", details: [], trailers: [] }]);
+    await microtasks();
+    expect(states.slice(-2)).toEqual(["open", "closed:completed"]);
+    expect(weather.transport).toBe("websocket");
+    weather.close();
   });
 });

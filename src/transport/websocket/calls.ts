@@ -1,37 +1,28 @@
 import { type DescMessage, type DescMethodStreaming, type DescMethodUnary, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { HeaderList } from "../../codec/tunnel/index.js";
 import type { StreamHandler, TunnelStream } from "./stream-handler.js";
 
-/**
- * A unary call's answer. Its headers and trailers become `Headers` only when
- * read: a caller without `onHeader`/`onTrailer` never pays for them.
- */
+/** A unary call's answer. Headers and trailers that did not come are made (empty) only when read. */
 export class UnaryAnswer<O extends DescMessage> {
-  private headerOf: Headers | undefined;
-  private trailerOf: Headers | undefined;
-
   constructor(
-    private readonly headerList: HeaderList,
+    private headerOf: Headers | undefined,
     readonly message: MessageShape<O>,
-    private readonly trailerList: HeaderList,
+    private trailerOf: Headers | undefined,
   ) {}
 
   get header(): Headers {
-    return (this.headerOf ??= new Headers(this.headerList as [string, string][]));
+    return (this.headerOf ??= new Headers());
   }
 
   get trailer(): Headers {
-    return (this.trailerOf ??= new Headers(this.trailerList as [string, string][]));
+    return (this.trailerOf ??= new Headers());
   }
 }
-
-const NO_FIELDS: HeaderList = Object.freeze([]);
 
 /** Collects the single response of a unary call. */
 export class UnaryCall<I extends DescMessage, O extends DescMessage> implements StreamHandler {
   stream: TunnelStream | undefined;
-  private header: HeaderList = NO_FIELDS;
+  private header: Headers | undefined;
   private message: MessageShape<O> | undefined;
   private failure: ConnectError | undefined;
 
@@ -41,7 +32,7 @@ export class UnaryCall<I extends DescMessage, O extends DescMessage> implements 
     private readonly reject: (error: ConnectError) => void,
   ) {}
 
-  onHeaders(headers: HeaderList): void {
+  onHeaders(headers: Headers | undefined): void {
     this.header = headers;
   }
 
@@ -58,7 +49,7 @@ export class UnaryCall<I extends DescMessage, O extends DescMessage> implements 
     }
   }
 
-  onEnd(error: ConnectError | undefined, trailer: HeaderList): void {
+  onEnd(error: ConnectError | undefined, trailer: Headers | undefined): void {
     const failure = error ?? this.failure;
     if (failure !== undefined) this.reject(failure);
     else if (this.message === undefined) this.reject(new ConnectError("protocol error: missing output message for unary method", Code.Unimplemented));
@@ -92,8 +83,8 @@ export class StreamCall<I extends DescMessage, O extends DescMessage> implements
     });
   }
 
-  onHeaders(headers: HeaderList): void {
-    this.settleHeader(new Headers(headers as [string, string][]));
+  onHeaders(headers: Headers | undefined): void {
+    this.settleHeader(headers ?? new Headers());
   }
 
   onMessage(buf: Uint8Array, start: number, end: number): void {
@@ -111,8 +102,8 @@ export class StreamCall<I extends DescMessage, O extends DescMessage> implements
     }
   }
 
-  onEnd(error: ConnectError | undefined, trailer: HeaderList): void {
-    for (const [name, value] of trailer) this.trailer.append(name, value);
+  onEnd(error: ConnectError | undefined, trailer: Headers | undefined): void {
+    trailer?.forEach((value, key) => this.trailer.append(key, value));
     this.end(error);
   }
 

@@ -1,5 +1,4 @@
 import type { ConnectError } from "@connectrpc/connect";
-import type { HeaderList } from "../../codec/tunnel/index.js";
 
 /**
  * Receives what the server sends on one tunnel stream. Called synchronously
@@ -8,19 +7,19 @@ import type { HeaderList } from "../../codec/tunnel/index.js";
  */
 export interface StreamHandler {
   /**
-   * Response headers as the frame lists them; at most once, before any
-   * message, and not at all when there are none. (Lists, not `Headers`:
-   * most calls never look at them, and a `Headers` costs microseconds.)
+   * Response headers; at most once, before any message, and maybe not at all
+   * when there are none. Undefined stands for none: most calls never look at
+   * them, and a `Headers` costs microseconds.
    */
-  onHeaders(headers: HeaderList): void;
+  onHeaders(headers: Headers | undefined): void;
   /**
    * One response message: its serialized bytes are `buf[start, end)`. The
    * buffer is never reused, so a handler may keep a view of it for later.
    * Return its credit with {@link TunnelStream.consumed} once the message is used.
    */
   onMessage(buf: Uint8Array, start: number, end: number): void;
-  /** The stream is over: `error` is undefined on success. Called exactly once, unless the caller cancelled. */
-  onEnd(error: ConnectError | undefined, trailers: HeaderList): void;
+  /** The stream is over: `error` is undefined on success; `trailers` undefined when there are none. Called exactly once, unless the caller cancelled. */
+  onEnd(error: ConnectError | undefined, trailers: Headers | undefined): void;
 }
 
 /** The caller's side of one stream on the tunnel. */

@@ -203,15 +203,15 @@ export class TunnelConnection implements FrameSink {
   control(frame: ControlFrame): void {
     switch (frame.kind) {
       case "headers":
-        this.streams.get(frame.streamId)?.handler.onHeaders(frame.headers);
+        this.streams.get(frame.streamId)?.handler.onHeaders(headersOf(frame.headers));
         return;
       case "end": {
         const stream = this.streams.get(frame.streamId);
         if (stream === undefined) return;
-        const trailers = frame.trailers;
+        const trailers = headersOf(frame.trailers);
         let error: ConnectError | undefined;
         if (frame.code !== 0) {
-          error = new ConnectError(frame.message, toCode(frame.code), new Headers(trailers as [string, string][]));
+          error = new ConnectError(frame.message, toCode(frame.code), trailers);
           for (const d of frame.details) error.details.push({ type: d.type, value: d.value });
         }
         stream.finish(error, trailers);
@@ -272,7 +272,7 @@ export class TunnelConnection implements FrameSink {
     const streams = this.streams.values();
     this.streams.clear();
     this.retire();
-    for (const stream of streams) stream.finish(error, NO_FIELDS);
+    for (const stream of streams) stream.finish(error, undefined);
   }
 }
 
@@ -336,7 +336,7 @@ class ClientStream implements TunnelStream {
     if (this.sendCredit > 0) this.wake();
   }
 
-  finish(error: ConnectError | undefined, trailers: HeaderList): void {
+  finish(error: ConnectError | undefined, trailers: Headers | undefined): void {
     if (this.ended) return;
     this.settle();
     this.handler.onEnd(error, trailers);
@@ -346,7 +346,7 @@ class ClientStream implements TunnelStream {
   abort(error: ConnectError): void {
     if (this.ended) return;
     this.connection.push({ kind: "cancel", streamId: this.id });
-    this.finish(error, NO_FIELDS);
+    this.finish(error, undefined);
   }
 
   private settle(): void {
@@ -362,7 +362,14 @@ class ClientStream implements TunnelStream {
   }
 }
 
-const NO_FIELDS: HeaderList = Object.freeze([]);
+/**
+ * Header fields from a frame as `Headers`, undefined when there are none (the
+ * common case costs nothing). Invalid fields throw here, in the message
+ * event, and fail the connection as a protocol error.
+ */
+function headersOf(list: HeaderList): Headers | undefined {
+  return list.length === 0 ? undefined : new Headers(list as [string, string][]);
+}
 
 /** The `Code` for a status number from the wire; numbers this version does not know become `Unknown`. */
 function toCode(n: number): Code {
