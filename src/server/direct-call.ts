@@ -45,6 +45,11 @@ export interface DirectMethod {
  * `readMaxBytes`, `writeMaxBytes`, `binaryOptions`, `shutdownSignal`,
  * `maxTimeoutMs`, `requestGate`) the router was given for it, so every
  * transport serves the same thing.
+ *
+ * A response message the implementation returns or yields frozen
+ * (`Object.freeze`) is encoded once and its bytes reused for every call that
+ * sends the same object: freeze a message only when nothing in it, nested
+ * messages and arrays included, changes afterwards.
  */
 export function directService<S extends DescService>(
   service: S,
@@ -130,7 +135,7 @@ class DirectCall implements UniversalCall {
     // As in connect: a bad timeout fails a unary call before it runs, a stream when its handler reads the request.
     const run = unary ? () => this.runUnary(timeout.error) : () => this.startStream(timeout.error);
     // Started after this constructor returns, as the sink expects.
-    const started = gate === undefined ? Promise.resolve() : (async () => gate(context.materialize()))();
+    const started = gate === undefined ? Promise.resolve() : (async () => gate(context))();
     started.then(run).catch((e: unknown) => this.end(e));
   }
 
@@ -155,7 +160,7 @@ class DirectCall implements UniversalCall {
     const request = input.parse(this.init.input);
     const { interceptors } = this.init.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
-    const response = interceptors.length === 0 ? await spec.impl(request, this.context) : await invokeUnaryImplementation(spec, this.context.materialize(), request, interceptors);
+    const response = interceptors.length === 0 ? await spec.impl(request, this.context) : await invokeUnaryImplementation(spec, this.context, request, interceptors);
     if (this.done) return;
     this.emit(this.envelopeOf(response));
     this.end(undefined);
@@ -172,7 +177,7 @@ class DirectCall implements UniversalCall {
     } else {
       // Parsed lazily, inside the interceptors, as connect does: they see a request that does not parse.
       const messages = body instanceof Uint8Array ? parseSingle(body, input, timeoutError) : parseEnvelopes(body, input, timeoutError);
-      this.output = transformInvokeImplementation(spec, this.context.materialize(), options.interceptors)(messages)[Symbol.asyncIterator]();
+      this.output = transformInvokeImplementation(spec, this.context, options.interceptors)(messages)[Symbol.asyncIterator]();
     }
     if (this.done) {
       this.output.return?.(undefined).catch(noop);

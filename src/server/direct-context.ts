@@ -1,5 +1,5 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { type ContextValues, createContextValues, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, createContextValues, type HandlerContext } from "@connectrpc/connect";
 
 /** What {@link DirectContext} needs. */
 export interface DirectContextInit {
@@ -9,7 +9,7 @@ export interface DirectContextInit {
   readonly requestHeader: Headers;
   /** Content type of the response, as connect's handlers put it in `responseHeader`. */
   readonly contentType: string;
-  /** Validated `connect-timeout-ms`, for `timeoutMs()`. */
+  /** Validated `connect-timeout-ms`, for `timeoutMs()`; 0 has passed already. */
   readonly timeoutMs: number | undefined;
   readonly shutdownSignal: AbortSignal | undefined;
   readonly contextValues: ContextValues | undefined;
@@ -24,17 +24,24 @@ const noDeadline = (): undefined => undefined;
  * (most do not) costs no `AbortController`, no listener and no `Headers`,
  * which were most of the server's own work per tunnel call.
  *
- * Those four are getters on the class, so one hidden class serves every
- * call. (An object literal with getters took a new one per call, and the
- * closures it held kept each call's objects alive through young-generation
- * GCs: the server promoted about 2.5 KB per unary call.) Connect copies a
- * context with `Object.assign` when it runs interceptors, which skips
- * getters: give it {@link DirectContext.materialize} there.
+ * Those four are own, enumerable accessors, so spreading the context or
+ * `Object.assign` (as connect does for interceptors) copies them as values,
+ * as with connect's plain-object context. Every instance gets the same
+ * accessor functions in the same order, so V8 gives all one hidden class. (An
+ * object literal with getters took a new one per call, and the closures it
+ * held kept each call's objects alive through young-generation GCs: the
+ * server promoted about 2.5 KB per unary call.) The state behind them is
+ * `#private`, invisible to copies.
  *
  * The deadline is not enforced here: the caller aborts the context when it
- * passes (the tunnel does, for every kind of call).
+ * passes (the tunnel does, for every kind of call). A deadline of 0 has
+ * passed already, as in connect.
  */
 export class DirectContext implements HandlerContext {
+  declare readonly signal: AbortSignal;
+  declare readonly responseHeader: Headers;
+  declare readonly responseTrailer: Headers;
+  declare readonly values: ContextValues;
   readonly method: DescMethod;
   readonly service: DescService;
   readonly requestMethod = "POST";
@@ -42,89 +49,101 @@ export class DirectContext implements HandlerContext {
   readonly url: string;
   readonly requestHeader: Headers;
   readonly timeoutMs: () => number | undefined;
-  private controller: AbortController | undefined;
-  private ended = false;
-  private endReason: unknown;
-  private header: Headers | undefined;
-  private trailer: Headers | undefined;
-  private contextValues: ContextValues | undefined;
-  private onShutdown: (() => void) | undefined;
+  readonly #init: DirectContextInit;
+  #controller: AbortController | undefined;
+  #ended = false;
+  #endReason: unknown;
+  #header: Headers | undefined;
+  #trailer: Headers | undefined;
+  #values: ContextValues | undefined;
+  #onShutdown: (() => void) | undefined;
 
-  constructor(private readonly init: DirectContextInit) {
+  /** The four lazy properties, the same functions for every instance. */
+  static readonly #lazy: PropertyDescriptorMap = {
+    signal: {
+      enumerable: true,
+      configurable: true,
+      get(this: DirectContext): AbortSignal {
+        return this.#signal();
+      },
+    },
+    responseHeader: {
+      enumerable: true,
+      configurable: true,
+      get(this: DirectContext): Headers {
+        return (this.#header ??= new Headers({ "content-type": this.#init.contentType }));
+      },
+    },
+    responseTrailer: {
+      enumerable: true,
+      configurable: true,
+      get(this: DirectContext): Headers {
+        return (this.#trailer ??= new Headers());
+      },
+    },
+    values: {
+      enumerable: true,
+      configurable: true,
+      get(this: DirectContext): ContextValues {
+        return (this.#values ??= createContextValues());
+      },
+    },
+  };
+
+  constructor(init: DirectContextInit) {
+    this.#init = init;
     this.method = init.method;
     this.service = init.method.parent;
     this.url = init.url;
     this.requestHeader = init.requestHeader;
-    this.contextValues = init.contextValues;
+    this.#values = init.contextValues;
     if (init.timeoutMs === undefined) {
       this.timeoutMs = noDeadline;
     } else {
       const deadline = Date.now() + init.timeoutMs;
       this.timeoutMs = () => deadline - Date.now();
+      if (init.timeoutMs <= 0) this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
     }
+    Object.defineProperties(this, DirectContext.#lazy);
   }
 
-  get signal(): AbortSignal {
-    if (this.controller !== undefined) return this.controller.signal;
-    const controller = new AbortController();
-    this.controller = controller;
-    const shutdownSignal = this.init.shutdownSignal;
-    if (this.ended) {
-      controller.abort(this.endReason);
-    } else if (shutdownSignal?.aborted === true) {
-      this.abort(shutdownSignal.reason);
-    } else if (shutdownSignal !== undefined) {
-      this.onShutdown = () => this.abort(shutdownSignal.reason);
-      shutdownSignal.addEventListener("abort", this.onShutdown, { once: true });
-    }
-    return controller.signal;
-  }
-
-  get responseHeader(): Headers {
-    return (this.header ??= new Headers({ "content-type": this.init.contentType }));
-  }
-
-  get responseTrailer(): Headers {
-    return (this.trailer ??= new Headers());
-  }
-
-  get values(): ContextValues {
-    return (this.contextValues ??= createContextValues());
-  }
-
-  /** Aborts `signal` with `reason` (the first reason wins; later calls do nothing). */
+  /**
+   * Aborts `signal` with `reason`. The first reason wins, a shutdown that came
+   * before counting as first (as with connect's linked signals).
+   */
   abort(reason: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.endReason = reason;
-    if (this.onShutdown !== undefined) this.init.shutdownSignal?.removeEventListener("abort", this.onShutdown);
-    this.controller?.abort(reason);
+    if (this.#ended) return;
+    const shutdownSignal = this.#init.shutdownSignal;
+    this.#ended = true;
+    this.#endReason = this.#controller === undefined && shutdownSignal?.aborted === true ? shutdownSignal.reason : reason;
+    if (this.#onShutdown !== undefined) shutdownSignal?.removeEventListener("abort", this.#onShutdown);
+    this.#onShutdown = undefined;
+    this.#controller?.abort(this.#endReason);
   }
 
   /** The response header if anything asked for it, else undefined (nothing was set). */
   peekResponseHeader(): Headers | undefined {
-    return this.header;
+    return this.#header;
   }
 
   /** The response trailer if anything asked for it, else undefined (nothing was set). */
   peekResponseTrailer(): Headers | undefined {
-    return this.trailer;
+    return this.#trailer;
   }
 
-  /** A plain object with every property of this context, sharing its signal, headers and values. */
-  materialize(): HandlerContext {
-    return {
-      method: this.method,
-      service: this.service,
-      requestMethod: this.requestMethod,
-      protocolName: this.protocolName,
-      url: this.url,
-      requestHeader: this.requestHeader,
-      timeoutMs: this.timeoutMs,
-      signal: this.signal,
-      responseHeader: this.responseHeader,
-      responseTrailer: this.responseTrailer,
-      values: this.values,
-    };
+  #signal(): AbortSignal {
+    if (this.#controller !== undefined) return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const shutdownSignal = this.#init.shutdownSignal;
+    if (this.#ended) {
+      controller.abort(this.#endReason);
+    } else if (shutdownSignal?.aborted === true) {
+      this.abort(shutdownSignal.reason);
+    } else if (shutdownSignal !== undefined) {
+      this.#onShutdown = () => this.abort(shutdownSignal.reason);
+      shutdownSignal.addEventListener("abort", this.#onShutdown, { once: true });
+    }
+    return controller.signal;
   }
 }

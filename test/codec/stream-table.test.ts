@@ -51,7 +51,22 @@ describe("StreamTable", () => {
     expect(table.size).toBe(4);
   });
 
-  it("refuses id 0, which marks a free slot", () => {
-    expect(() => new StreamTable<number>().set(0, 1)).toThrow(RangeError);
+  it("refuses id 0, which marks a free slot, and ignores deletes of 0 and of absent ids", () => {
+    const table = new StreamTable<number>();
+    expect(() => table.set(0, 1)).toThrow(RangeError);
+    table.set(7, 7);
+    table.delete(0);
+    table.delete(8);
+    expect(table.size).toBe(1);
+    expect(table.get(7)).toBe(7);
+  });
+
+  it("holds ids up to the protocol's 2^31 - 1", () => {
+    const table = new StreamTable<number>(4);
+    const ids = [2 ** 31 - 1, 2 ** 31 - 2, 2 ** 30, 1, 2 ** 31 - 1 - 16];
+    for (const id of ids) table.set(id, id);
+    table.delete(2 ** 31 - 2);
+    expect(ids.map((id) => table.get(id))).toEqual([2 ** 31 - 1, undefined, 2 ** 30, 1, 2 ** 31 - 1 - 16]);
+    expect(table.size).toBe(4);
   });
 });

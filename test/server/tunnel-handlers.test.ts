@@ -1,10 +1,12 @@
 // The tunnel server in front of a router with handlers written to test it:
 // one that ignores its signal, headers and trailers on every kind, error
 // details, a handler that throws something that is not a ConnectError.
+import { getEventListeners } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, createContextKey, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherResponse, WeatherResponseSchema, WeatherService, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
 import { directService } from "../../src/server/direct-call.js";
@@ -31,6 +33,12 @@ function resetBig(): void {
 let seenContext: HandlerContext | undefined;
 let seenTimeoutMs: number | undefined;
 let seenAbortReason: Promise<unknown> = Promise.resolve();
+/** What a request gate leaves for the handler. */
+const GATE_NOTE = createContextKey("none", { description: "what the gate saw" });
+
+/** Lets an "AWAIT_RELEASE" stream end. */
+let release: () => void = () => undefined;
+let released: Promise<void> = Promise.resolve();
 
 const impl: ServiceImpl<typeof WeatherService> = {
   getWeather(req, ctx) {
@@ -39,6 +47,14 @@ const impl: ServiceImpl<typeof WeatherService> = {
       seenContext = ctx;
       seenTimeoutMs = ctx.timeoutMs();
       return reading(ctx.requestHeader.get("x-asked") ?? "");
+    }
+    if (req.cityCode === "GATED") return reading(`gate said ${ctx.values.get(GATE_NOTE)}, header ${ctx.responseHeader.get("x-gate") ?? "none"}`);
+    if (req.cityCode === "SIGNAL") return reading(`aborted ${String(ctx.signal.aborted)} ${ConnectError.from(ctx.signal.reason ?? "").code}`);
+    if (req.cityCode === "SPREAD") {
+      // Handlers may copy their context like any plain object.
+      const copy = { ...ctx };
+      const assigned = Object.assign({}, ctx);
+      return reading([copy.signal instanceof AbortSignal, copy.responseHeader instanceof Headers, typeof copy.values.get, assigned.responseTrailer instanceof Headers].join(" "));
     }
     ctx.responseHeader.set("x-h", "header");
     ctx.responseTrailer.set("x-t", "trailer");
@@ -55,6 +71,13 @@ const impl: ServiceImpl<typeof WeatherService> = {
   // Ignores ctx.signal on purpose: only return() on its iterator stops it.
   // "FAST" never awaits anything but its consumer; "FAIL" fails after one message.
   async *subscribeWeather(req, ctx) {
+    if (req.cityCode === "AWAIT_RELEASE") {
+      // Keeps the context without reading its signal until the test lets it go on.
+      seenContext = ctx;
+      yield reading("waiting");
+      await released;
+      return;
+    }
     if (req.cityCode === "AWAIT_ABORT") {
       const signal = ctx.signal;
       seenAbortReason = new Promise((resolve) => signal.addEventListener("abort", () => resolve(signal.reason), { once: true }));
@@ -227,6 +250,21 @@ describe.each([
     expect(seenContext?.responseHeader.get("content-type")).toBe("application/proto");
   });
 
+  it("unary: a handler may spread or Object.assign its context and keep every property", async () => {
+    const s = open(WEATHER.getWeather);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "SPREAD" }), { kind: "halfClose", streamId: s.id }]);
+    expect((await tunnel.end(s.id)).code).toBe(0);
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema)[0]?.description).toBe("true true function true");
+  });
+
+  it("unary with connect-timeout-ms 0: the deadline has passed when the handler runs", async () => {
+    const s = open(WEATHER.getWeather, [["connect-timeout-ms", "0"]]);
+    tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "SIGNAL" }), { kind: "halfClose", streamId: s.id }]);
+    // As connect's own handlers do: the signal has aborted with DeadlineExceeded; a handler that answers anyway is heard.
+    expect((await tunnel.end(s.id)).code).toBe(0);
+    expect(messagesOf(tunnel, s.id, WeatherResponseSchema)[0]?.description).toBe(`aborted true ${Code.DeadlineExceeded}`);
+  });
+
   it("unary without a deadline: timeoutMs() is undefined", async () => {
     const s = open(WEATHER.getWeather);
     tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "CTX" }), { kind: "halfClose", streamId: s.id }]);
@@ -368,6 +406,24 @@ describe.each([
   });
 });
 
+/** A tunnel server over `impl` with the given router options, its direct calls on or off, and one raw tunnel to it. */
+async function withTunnelServer(direct: boolean, routerOptions: Partial<UniversalHandlerOptions>, run: (tunnel: RawTunnel) => Promise<void>): Promise<void> {
+  const router = createConnectRouter(routerOptions);
+  router.service(WeatherService, impl);
+  const tunnelServer = createTunnelServer({ handlers: router.handlers, direct: direct ? [directService(WeatherService, impl, routerOptions)] : [] });
+  const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
+  httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
+    if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  try {
+    await run(await openRawTunnel(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`));
+  } finally {
+    await tunnelServer.close();
+    await new Promise((resolve) => httpServer.close(resolve));
+  }
+}
+
 describe("tunnel: direct services", () => {
   it.each([false, true])("the router's shutdownSignal aborts a handler's signal with its reason (direct: %s)", async (direct) => {
     const shutdown = new AbortController();
@@ -392,6 +448,52 @@ describe("tunnel: direct services", () => {
       await tunnelServer.close();
       await new Promise((resolve) => httpServer.close(resolve));
     }
+  });
+
+  it.each([false, true])("a shutdown before the handler reads its signal is still the reason it sees (direct: %s)", async (direct) => {
+    const shutdown = new AbortController();
+    await withTunnelServer(direct, { shutdownSignal: shutdown.signal }, async (tunnel) => {
+      released = new Promise((resolve) => (release = resolve));
+      const s = streamOpener()(WEATHER.subscribeWeather);
+      tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "AWAIT_RELEASE" }), { kind: "halfClose", streamId: s.id }]);
+      await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
+      const reason = new ConnectError("shutting down", Code.Unavailable);
+      shutdown.abort(reason);
+      tunnel.send([{ kind: "cancel", streamId: s.id }, { kind: "ping", streamId: 0, payload: 5 }]);
+      await tunnel.waitFor("pong", (f) => f.kind === "pong" && f.payload === 5);
+      release();
+      expect(seenContext?.signal.reason).toBe(reason);
+    });
+  });
+
+  it.each([false, true])("calls that read their signal leave no listener on the shutdown signal (direct: %s)", async (direct) => {
+    const shutdown = new AbortController();
+    const before = getEventListeners(shutdown.signal, "abort").length;
+    await withTunnelServer(direct, { shutdownSignal: shutdown.signal }, async (tunnel) => {
+      const opener = streamOpener();
+      const calls = Array.from({ length: 20 }, () => opener(WEATHER.getWeather));
+      tunnel.send(calls.flatMap((c) => [c.frame, dataFrame(c.id, GetWeatherRequestSchema, { cityCode: "SIGNAL" }), { kind: "halfClose" as const, streamId: c.id }]));
+      for (const c of calls) expect((await tunnel.end(c.id)).code).toBe(0);
+      expect(messagesOf(tunnel, calls[0]?.id ?? 0, WeatherResponseSchema)[0]?.description).toBe(`aborted false ${Code.Unknown}`);
+      expect(getEventListeners(shutdown.signal, "abort").length).toBe(before);
+    });
+  });
+
+  it.each([false, true])("a request gate sees the call's context, may refuse it, and what it leaves reaches the handler (direct: %s)", async (direct) => {
+    const requestGate = (ctx: HandlerContext) => {
+      if (ctx.requestHeader.get("x-let-in") !== "yes") throw new ConnectError("not today", Code.PermissionDenied);
+      ctx.values.set(GATE_NOTE, ctx.method.name);
+      ctx.responseHeader.set("x-gate", "passed");
+    };
+    await withTunnelServer(direct, { requestGate }, async (tunnel) => {
+      const opener = streamOpener();
+      const refused = opener(WEATHER.getWeather);
+      const allowed = opener(WEATHER.getWeather, [["x-let-in", "yes"]]);
+      for (const c of [refused, allowed]) tunnel.send([c.frame, dataFrame(c.id, GetWeatherRequestSchema, { cityCode: "GATED" }), { kind: "halfClose", streamId: c.id }]);
+      expect(await tunnel.end(refused.id)).toMatchObject({ code: Code.PermissionDenied, message: "not today" });
+      expect((await tunnel.end(allowed.id)).code).toBe(0);
+      expect(messagesOf(tunnel, allowed.id, WeatherResponseSchema)[0]?.description).toBe("gate said GetWeather, header passed");
+    });
   });
 
   it("refuses a service listed twice", () => {

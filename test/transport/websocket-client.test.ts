@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { describe, expect, it } from "vitest";
 import { envelope, type Frame } from "../../src/codec/tunnel/index.js";
@@ -260,6 +260,40 @@ describe("WebSocket transport (against a scripted server)", () => {
     expect(socket().closedWith).toBeUndefined();
     clock.advance(1);
     expect(socket().closedWith?.code).toBe(1000);
+  });
+
+  it("keeps a connection that went idle and busy again until idleCloseMs after its last call", async () => {
+    const { client, socket, clock } = setup({ idleCloseMs: 3000, pingIntervalMs: 0 });
+    const first = client.getWeather({ cityCode: "NYC" });
+    socket().accept();
+    socket().deliver([dataFrame(1, 1n), ok(1)]);
+    await first; // idle from t = 0: the timer is due at 3000
+    clock.advance(1000);
+    const second = client.getWeather({ cityCode: "NYC" });
+    await microtasks();
+    clock.advance(1000);
+    socket().deliver([dataFrame(2, 2n), ok(2)]);
+    await second; // idle again from t = 2000
+    clock.advance(1000); // t = 3000: the timer fires early and waits out the rest
+    expect(socket().closedWith).toBeUndefined();
+    clock.advance(1999);
+    expect(socket().closedWith).toBeUndefined();
+    clock.advance(1); // t = 5000
+    expect(socket().closedWith?.code).toBe(1000);
+  });
+
+  it.each([
+    { path: "on the tunnel core", interceptors: [] as Interceptor[] },
+    { path: "through connect's call pipeline", interceptors: [((next) => (req) => next(req))] },
+  ])("fails a unary request that does not serialize with a ConnectError, sending nothing ($path)", async ({ interceptors }) => {
+    const { transport, sockets } = setup({ interceptors });
+    // A method taking WeatherResponse, whose int64 timestamp cannot hold "soon".
+    const method = { ...WeatherService.method.getWeather, input: WeatherResponseSchema } as unknown as typeof WeatherService.method.getWeather;
+    const error = await transport.unary(method, undefined, undefined, undefined, { timestamp: "soon" } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.Unknown);
+    expect((error as ConnectError).rawMessage).toMatch(/timestamp/);
+    expect(sockets.flatMap((s) => s.frames).filter((f) => f.kind === "open")).toHaveLength(0);
   });
 
   it("returns credit as the consumer reads, and fails a stream the server overruns", async () => {

@@ -52,6 +52,7 @@ export class StreamTable<T> {
   }
 
   delete(id: number): void {
+    if (!(id > 0)) return; // 0 marks a free slot: never a stream
     const { ids, streams, mask } = this;
     let i = id & mask;
     for (; ids[i] !== id; i = (i + 1) & mask) {

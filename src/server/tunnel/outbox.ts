@@ -68,6 +68,8 @@ export class Outbox {
     this.scheduled = false;
     if (this.pending.length === 0) return;
     const batch = encodeFrameBatch(this.pending);
+    // A stream's slot keeps its last frame until it sends again: let go of the envelopes now.
+    for (const frame of this.pending) if (frame.kind === "data") (frame.chunks as Uint8Array[]).length = 0;
     this.pending.length = 0;
     this.turn++;
     this.dataBytes = 0;

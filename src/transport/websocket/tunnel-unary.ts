@@ -97,8 +97,14 @@ export function unaryResultOnTunnel<I extends DescMessage, O extends DescMessage
   let bytes: Uint8Array;
   let headers: HeaderList;
   try {
+    // As with connect: a message that does not fit its schema fails as it is, one that does not serialize as a ConnectError.
+    const request = create(method.input, message);
     if (timeoutMs !== undefined && timeoutMs <= 0) throw deadlineExceeded();
-    bytes = serializeForTunnel(method.input, create(method.input, message), options.writeMaxBytes);
+    try {
+      bytes = serializeForTunnel(method.input, request, options.writeMaxBytes);
+    } catch (e) {
+      throw ConnectError.from(e);
+    }
     headers = call.headers === undefined && timeoutMs === undefined ? NO_HEADERS : tunnelRequestHeaders(new Headers(call.headers), timeoutMs);
   } catch (e) {
     return Promise.reject(e instanceof Error ? e : ConnectError.from(e));
