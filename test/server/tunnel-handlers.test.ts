@@ -427,27 +427,14 @@ async function withTunnelServer(direct: boolean, routerOptions: Partial<Universa
 describe("tunnel: direct services", () => {
   it.each([false, true])("the router's shutdownSignal aborts a handler's signal with its reason (direct: %s)", async (direct) => {
     const shutdown = new AbortController();
-    const routerOptions = { shutdownSignal: shutdown.signal };
-    const router = createConnectRouter(routerOptions);
-    router.service(WeatherService, impl);
-    const tunnelServer = createTunnelServer({ handlers: router.handlers, direct: direct ? [directService(WeatherService, impl, routerOptions)] : [] });
-    const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
-    httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
-      if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
-    });
-    await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-    try {
-      const tunnel = await openRawTunnel(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
+    await withTunnelServer(direct, { shutdownSignal: shutdown.signal }, async (tunnel) => {
       const s = streamOpener()(WEATHER.subscribeWeather);
       tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "AWAIT_ABORT" }), { kind: "halfClose", streamId: s.id }]);
       await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
       const reason = new ConnectError("shutting down", Code.Unavailable);
       shutdown.abort(reason);
       expect(await seenAbortReason).toBe(reason);
-    } finally {
-      await tunnelServer.close();
-      await new Promise((resolve) => httpServer.close(resolve));
-    }
+    });
   });
 
   it.each([false, true])("a shutdown before the handler reads its signal is still the reason it sees (direct: %s)", async (direct) => {
