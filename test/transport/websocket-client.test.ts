@@ -106,6 +106,7 @@ describe("WebSocket transport (against a scripted server)", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.Unavailable);
     expect(isTransportOpenFailure(error)).toBe(true);
+    expect((error as ConnectError).rawMessage).toContain("could not open a WebSocket to ws://weather.test/ws: it closed before opening (code 1006)");
   });
 
   it("gives up opening after connectTimeoutMs", async () => {
@@ -136,6 +137,7 @@ describe("WebSocket transport (against a scripted server)", () => {
     const error = await stream.catch((e: unknown) => e);
     expect((error as ConnectError).code).toBe(Code.Unavailable);
     expect(isTransportOpenFailure(error)).toBe(false);
+    expect((error as ConnectError).rawMessage).toBe("the WebSocket to ws://weather.test/ws closed (code 1006)");
     const next = client.getWeather({ cityCode: "NYC" });
     await microtasks();
     expect(sockets).toHaveLength(2);

@@ -160,9 +160,13 @@ export class TunnelConnection implements FrameSink {
   }
 
   private handleClose(code: number, reason: string): void {
-    const neverOpened = this.phase === "connecting";
-    const detail = `WebSocket to ${this.settings.url} closed (code ${code}${reason ? `: ${reason}` : ""})`;
-    this.fail(neverOpened ? transportOpenFailure(`could not open the ${detail}`) : new ConnectError(detail, Code.Unavailable), undefined);
+    const why = `code ${code}${reason ? `: ${reason}` : ""}`;
+    const url = this.settings.url;
+    if (this.phase === "connecting") {
+      this.fail(transportOpenFailure(`could not open a WebSocket to ${url}: it closed before opening (${why})`), undefined);
+    } else {
+      this.fail(new ConnectError(`the WebSocket to ${url} closed (${why})`, Code.Unavailable), undefined);
+    }
   }
 
   /** FrameSink: one data frame. The hot path. */
