@@ -10,7 +10,7 @@ import {
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope } from "../codec/tunnel/index.js";
+import { ENVELOPE_HEADER_BYTES, envelope, readEnvelopeLength } from "../codec/tunnel/index.js";
 import { DirectContext } from "./direct-context.js";
 import { callMetadata, prepareRequestHeader, type UniversalCall, type UniversalCallSink } from "./universal-call.js";
 
@@ -300,7 +300,7 @@ async function* parseEnvelopes(body: AsyncIterable<Uint8Array>, input: Serializa
   for await (const chunk of body) {
     let pos = 0;
     while (pos < chunk.length) {
-      const length = (((chunk[pos + 1] as number) << 24) >>> 0) + ((chunk[pos + 2] as number) << 16) + ((chunk[pos + 3] as number) << 8) + (chunk[pos + 4] as number);
+      const length = readEnvelopeLength(chunk, pos);
       const start = pos + ENVELOPE_HEADER_BYTES;
       yield input.parse(chunk.subarray(start, start + length));
       pos = start + length;

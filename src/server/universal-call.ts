@@ -1,7 +1,7 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, endStreamFromJson, errorFromJsonBytes, trailerDemux } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, type HeaderList } from "../codec/tunnel/index.js";
+import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, type HeaderList, readEnvelopeLength } from "../codec/tunnel/index.js";
 
 /**
  * Receives what a universal handler answers, translated out of HTTP: response
@@ -194,7 +194,7 @@ class ConnectCall implements UniversalCall {
     let pos = 0;
     while (pos + ENVELOPE_HEADER_BYTES <= buf.length) {
       const flags = buf[pos] as number;
-      const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+      const length = readEnvelopeLength(buf, pos);
       const next = pos + ENVELOPE_HEADER_BYTES + length;
       if (next > buf.length) break;
       if (flags !== 0) {
@@ -296,7 +296,6 @@ export function callMetadata(header: Headers | undefined): HeaderList {
   });
   return list;
 }
-
 
 async function readAll(body: AsyncIterator<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];

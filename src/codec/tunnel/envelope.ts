@@ -25,6 +25,11 @@ export function writeEnvelopeHeader(buf: Uint8Array, pos: number, flags: number,
   buf[pos + 4] = length & 0xff;
 }
 
+/** The payload length in the envelope header at `pos` (the caller checks that five bytes are there). */
+export function readEnvelopeLength(buf: Uint8Array, pos: number): number {
+  return (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+}
+
 /**
  * Walks the whole envelopes in `buf[start, end)`, calling `visit` with each
  * one's flags and payload range (no copy).
@@ -39,7 +44,7 @@ export function forEachEnvelope(
   let pos = start;
   while (pos < end) {
     if (pos + ENVELOPE_HEADER_BYTES > end) throw malformed(`truncated envelope header at byte ${pos}`);
-    const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+    const length = readEnvelopeLength(buf, pos);
     const payloadStart = pos + ENVELOPE_HEADER_BYTES;
     const payloadEnd = payloadStart + length;
     if (payloadEnd > end) throw malformed(`envelope of ${length} bytes at byte ${pos} runs past its frame`);

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
-import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES, type HeaderList } from "../../codec/tunnel/index.js";
+import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES, type HeaderList, readEnvelopeLength } from "../../codec/tunnel/index.js";
 import { type DirectMethod, startDirectCall } from "../direct-call.js";
 import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
 import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
@@ -201,7 +201,7 @@ export class TunnelStream implements UniversalCallSink {
         return -1;
       }
       const flags = buf[pos] as number;
-      const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+      const length = readEnvelopeLength(buf, pos);
       if (flags !== 0) {
         this.fail(new ConnectError(`request envelope flags must be 0 in tunnel version 1, got ${flags}`, Code.InvalidArgument));
         return -1;

@@ -9,6 +9,7 @@ import {
   type FrameSink,
   type HeaderList,
   TUNNEL_SUBPROTOCOL,
+  readEnvelopeLength,
   writeEnvelopeHeader,
 } from "../../codec/tunnel/index.js";
 import { StreamTable } from "../../codec/tunnel/stream-table.js";
@@ -186,7 +187,7 @@ export class TunnelConnection implements FrameSink {
         stream.abort(new ConnectError("tunnel protocol error: a data frame ends inside an envelope header", Code.InvalidArgument));
         return;
       }
-      const length = (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+      const length = readEnvelopeLength(buf, pos);
       const payloadStart = pos + ENVELOPE_HEADER_BYTES;
       const payloadEnd = payloadStart + length;
       if (buf[pos] !== 0 || payloadEnd > end) {
