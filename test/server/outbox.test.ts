@@ -13,8 +13,8 @@ describe("Outbox", () => {
   it("joins a stream's envelopes of one turn in one data frame, and starts a new frame after the flush", () => {
     const sent: Uint8Array[] = [];
     const outbox = new Outbox((b) => sent.push(b), () => undefined);
-    const a: DataSlot = { frame: undefined, turn: 0 };
-    const b: DataSlot = { frame: undefined, turn: 0 };
+    const a: DataSlot = { frame: undefined };
+    const b: DataSlot = { frame: undefined };
     const one = envelope(new Uint8Array(3));
     outbox.queueData(1, one, a);
     outbox.queueData(3, one, b);

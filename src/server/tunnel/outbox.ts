@@ -8,9 +8,8 @@ import { type ControlFrame, type DataFrame, encodeFrameBatch, type Frame } from 
  * connection making a call per turn promoted ~150 bytes of tables per call.
  */
 export interface DataSlot {
+  /** The stream's latest `data` frame; once sent, its chunks are released (empty), which marks it stale. */
   frame: (DataFrame & { readonly chunks: Uint8Array[] }) | undefined;
-  /** The outbox turn `frame` belongs to. */
-  turn: number;
 }
 
 /**
@@ -22,8 +21,6 @@ export interface DataSlot {
 export class Outbox {
   private dataBytes = 0;
   private readonly pending: Frame[] = [];
-  /** Counts flushes: a {@link DataSlot} of an earlier turn is stale. */
-  private turn = 1;
   private scheduled = false;
   private readonly flushNow = (): void => this.flush();
 
@@ -43,17 +40,17 @@ export class Outbox {
 
   /**
    * Queues whole envelopes of stream `streamId` (a view, copied once when the
-   * batch is encoded); `slot` is the stream's own, zeroed at first.
+   * batch is encoded); `slot` is the stream's own, empty at first.
    */
   queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void {
     this.dataBytes += envelopes.length;
-    if (slot.turn === this.turn && slot.frame !== undefined) {
+    // A frame of this turn holds at least one chunk; a sent one holds none.
+    if (slot.frame !== undefined && slot.frame.chunks.length > 0) {
       slot.frame.chunks.push(envelopes);
       return;
     }
     const frame = { kind: "data" as const, streamId, chunks: [envelopes] };
     slot.frame = frame;
-    slot.turn = this.turn;
     this.pending.push(frame);
     this.schedule();
   }
@@ -68,10 +65,9 @@ export class Outbox {
     this.scheduled = false;
     if (this.pending.length === 0) return;
     const batch = encodeFrameBatch(this.pending);
-    // A stream's slot keeps its last frame until it sends again: let go of the envelopes now.
+    // Let go of the envelopes (a stream's slot keeps its frame until it sends again); this also marks the frames sent.
     for (const frame of this.pending) if (frame.kind === "data") (frame.chunks as Uint8Array[]).length = 0;
     this.pending.length = 0;
-    this.turn++;
     this.dataBytes = 0;
     this.send(batch);
     this.flushed();

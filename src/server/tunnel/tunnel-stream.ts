@@ -52,7 +52,7 @@ export class TunnelStream implements UniversalCallSink {
   private sendCredit: number;
   private deadlineTimer: unknown;
   /** This turn's `data` frame, for the outbox. */
-  private readonly dataSlot: DataSlot = { frame: undefined, turn: 0 };
+  private readonly dataSlot: DataSlot = { frame: undefined };
 
   constructor(
     private readonly host: StreamHost,
