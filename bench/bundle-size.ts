@@ -51,7 +51,13 @@ export async function measureApp(app: BundleApp, root: string): Promise<BundleSi
     configFile: false,
     logLevel: "silent",
     root,
-    build: { write: false, minify: true, target: "es2022", modulePreload: false, rollupOptions: { input: join(root, `bench/apps/${app}.ts`) } },
+    build: {
+      write: false,
+      minify: true,
+      target: "es2022",
+      modulePreload: false,
+      rollupOptions: { input: join(root, `bench/apps/${app}.ts`) },
+    },
   });
   const output = (Array.isArray(built) ? built : [built]).flatMap((b) => ("output" in b ? b.output : []));
   const chunks = new Map(output.flatMap((o) => (o.type === "chunk" ? [[o.fileName, o] as const] : [])));

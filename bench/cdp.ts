@@ -147,7 +147,9 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
     });
     child.once("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot start Chromium at ${chromiumPath()} (${e.message}); install it (apt-get install chromium) or set CHROMIUM_PATH`));
+      reject(
+        new Error(`cannot start Chromium at ${chromiumPath()} (${e.message}); install it (apt-get install chromium) or set CHROMIUM_PATH`),
+      );
     });
   });
   const ws = new WebSocket(endpoint, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
@@ -170,7 +172,10 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
       const evaluate = async <T>(expression: string, timeoutMs = 120_000): Promise<T> => {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from the page within ${timeoutMs} ms to ${expression.slice(0, 200)}`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`no answer from the page within ${timeoutMs} ms to ${expression.slice(0, 200)}`)),
+            timeoutMs,
+          );
         });
         type Evaluated = { result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } };
         const r = await Promise.race([

@@ -11,7 +11,10 @@ const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
  */
 const profDir = process.env["BENCH_CPU_PROF_DIR"];
 const profInterval = process.env["BENCH_CPU_PROF_INTERVAL_US"] ?? "1000";
-const execArgv = ["--enable-source-maps", ...(profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${profInterval}`])];
+const execArgv = [
+  "--enable-source-maps",
+  ...(profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${profInterval}`]),
+];
 
 /** A server running in its own Node process. */
 export interface ServerChild {

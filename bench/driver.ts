@@ -41,7 +41,11 @@ function option(name: string): string | undefined {
 const runs = Number(option("runs") ?? 5);
 const count = Number(option("count") ?? 200_000);
 const only = new Set((option("only")?.split(",") ?? SECTIONS) as Section[]);
-const profile = new Set(option("profile")?.split(",").filter((p) => p !== "") ?? []);
+const profile = new Set(
+  option("profile")
+    ?.split(",")
+    .filter((p) => p !== "") ?? [],
+);
 const log = (line: string) => console.error(line);
 
 async function buildPage(): Promise<string> {
@@ -97,7 +101,10 @@ async function main(): Promise<void> {
           }
           if (wants("wire")) {
             const liveWire = await measureLiveWire(ctx, live, Math.min(count, 50_000));
-            data["wire"] = { replay: throughput.paths.map(({ path, downBytes, upBytes }) => ({ path, downBytes, upBytes })), live: liveWire };
+            data["wire"] = {
+              replay: throughput.paths.map(({ path, downBytes, upBytes }) => ({ path, downBytes, upBytes })),
+              live: liveWire,
+            };
             rows.push(...wireRows(throughput, count, liveWire));
           }
         } else if (wants("e2e")) {

@@ -87,7 +87,12 @@ process.on("message", (message: Command) => {
       p99Ms: percentile(sorted, 0.99),
       maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] ?? Number.NaN),
       reconnects,
-      usage: { userUs: cpu.user, systemUs: cpu.system, rssBytes: process.memoryUsage().rss, atMs: performance.timeOrigin + performance.now() },
+      usage: {
+        userUs: cpu.user,
+        systemUs: cpu.system,
+        rssBytes: process.memoryUsage().rss,
+        atMs: performance.timeOrigin + performance.now(),
+      },
     };
     process.send?.({ type: "stats", stats });
     return;

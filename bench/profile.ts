@@ -28,7 +28,11 @@ export function hotFunctions(profile: CpuProfile, top = 15): HotFunction[] {
     const { functionName, url, lineNumber } = node.callFrame;
     const file = url.split("/").pop() ?? url;
     const key = `${functionName}|${file}|${lineNumber}`;
-    const entry = self.get(key) ?? { name: functionName === "" ? "(anonymous)" : functionName, where: file === "" ? "" : `${file}:${lineNumber + 1}`, samples: 0 };
+    const entry = self.get(key) ?? {
+      name: functionName === "" ? "(anonymous)" : functionName,
+      where: file === "" ? "" : `${file}:${lineNumber + 1}`,
+      samples: 0,
+    };
     entry.samples++;
     self.set(key, entry);
   }

@@ -26,7 +26,10 @@ export function bySection(rows: readonly Row[]): Row[] {
     const m = /^(\d+)(b?)\./.exec(section);
     return m === null ? Number.POSITIVE_INFINITY : Number(m[1]) + (m[2] === "b" ? 0.5 : 0);
   };
-  return rows.map((row, i) => ({ row, i })).sort((a, b) => key(a.row.section) - key(b.row.section) || a.i - b.i).map(({ row }) => row);
+  return rows
+    .map((row, i) => ({ row, i }))
+    .sort((a, b) => key(a.row.section) - key(b.row.section) || a.i - b.i)
+    .map(({ row }) => row);
 }
 
 /** The table as fixed-width text, one block per section. */

@@ -20,5 +20,7 @@ await build({
   sourcemap: "linked",
   logLevel: "warning",
 });
-const result = spawnSync(process.execPath, ["--enable-source-maps", `${outdir}/driver.mjs`, ...process.argv.slice(2)], { stdio: "inherit" });
+const result = spawnSync(process.execPath, ["--enable-source-maps", `${outdir}/driver.mjs`, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);

@@ -21,7 +21,11 @@ async function start(): Promise<Running> {
   }
   if (mode === "live") {
     const servers = await startLiveServers(Number(a), Number(b));
-    return { info: { url: servers.url, echoUrl: servers.echoUrl, proxyUrl: servers.proxyUrl }, bytes: () => servers.bytes(), close: () => servers.close() };
+    return {
+      info: { url: servers.url, echoUrl: servers.echoUrl, proxyUrl: servers.proxyUrl },
+      bytes: () => servers.bytes(),
+      close: () => servers.close(),
+    };
   }
   throw new Error(`usage: server-child replay <count> | live <tickMs> <historyWindowMs>; got ${String(mode)}`);
 }

@@ -5,14 +5,7 @@
 
 /** Server-streaming client paths the page can run. */
 export type StreamPath =
-  | "raw-ws"
-  | "tunnel-client"
-  | "sub-onmessage"
-  | "sub-forawait"
-  | "connect-web"
-  | "grpc-web"
-  | "sse-client"
-  | "sse-sub-onmessage";
+  "raw-ws" | "tunnel-client" | "sub-onmessage" | "sub-forawait" | "connect-web" | "grpc-web" | "sse-client" | "sse-sub-onmessage";
 
 /** Unary client paths the page can run. */
 export type UnaryPath = "raw-ws-echo" | "tunnel-client" | "weather-client-ws" | "connect-web" | "grpc-web" | "sse-client";

@@ -42,7 +42,8 @@ const baseUrl = serverUrl();
 element("server").textContent = baseUrl;
 
 const citySelect = element("city") as HTMLSelectElement;
-for (const city of CITIES.values()) citySelect.add(new Option(`${city.code} · ${city.name}`, city.code, city.code === "NYC", city.code === "NYC"));
+for (const city of CITIES.values())
+  citySelect.add(new Option(`${city.code} · ${city.name}`, city.code, city.code === "NYC", city.code === "NYC"));
 
 const boxes = new Map<TransportKind, HTMLInputElement>();
 for (const kind of ALL_TRANSPORTS) {
@@ -134,7 +135,12 @@ element("subscribe").addEventListener("click", () => {
   sub.onMessage((r) => {
     received.push(r);
     const row = document.createElement("tr");
-    const cells = [new Date(Number(r.timestamp)).toLocaleTimeString(), r.temperature.toFixed(1), `${r.humidity.toFixed(0)} %`, r.description];
+    const cells = [
+      new Date(Number(r.timestamp)).toLocaleTimeString(),
+      r.temperature.toFixed(1),
+      `${r.humidity.toFixed(0)} %`,
+      r.description,
+    ];
     row.append(...cells.map((text) => Object.assign(document.createElement("td"), { textContent: text })));
     rows.prepend(row);
     while (rows.children.length > SHOWN_READINGS) rows.lastElementChild?.remove();

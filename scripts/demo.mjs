@@ -22,7 +22,9 @@ function portFrom(name, fallback) {
 
 function refuse(what, listenPort, e) {
   if (e?.code === "EADDRINUSE" || e?.code === "EACCES") {
-    console.error(`cannot listen on ${host}:${listenPort} for the ${what} (${e.code}); set ${what === "server" ? "PORT" : "DEMO_PORT"} to another port`);
+    console.error(
+      `cannot listen on ${host}:${listenPort} for the ${what} (${e.code}); set ${what === "server" ? "PORT" : "DEMO_PORT"} to another port`,
+    );
     process.exit(1);
   }
   throw e;

@@ -1,6 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Clock } from "./clock.js";
-import type { ReconnectPolicy } from "./codec/backoff.js";
+import type { ReconnectPolicy } from "./subscription/backoff.js";
 import type { PageLifecycle } from "./subscription/page-lifecycle.js";
 import type { TransportKind } from "./subscription/state.js";
 import type { WebSocketTransportOptions } from "./transport/websocket/options.js";

@@ -2,7 +2,7 @@ import { create, type DescMessage, type DescMethodServerStreaming, type MessageI
 import { type Client, Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { type Clock, systemClock } from "./clock.js";
-import { resolveReconnectPolicy } from "./codec/backoff.js";
+import { resolveReconnectPolicy } from "./subscription/backoff.js";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "./codec/resume.js";
 import {
   DEFAULT_TRANSPORTS,
@@ -11,7 +11,13 @@ import {
   type WeatherClientOptions,
   webSocketUrlOf,
 } from "./client-options.js";
-import { type GetWeatherRequest, type GetWeatherRequestSchema, type WeatherResponse, WeatherResponseSchema, WeatherService } from "./gen/weather_pb.js";
+import {
+  type GetWeatherRequest,
+  type GetWeatherRequestSchema,
+  type WeatherResponse,
+  WeatherResponseSchema,
+  WeatherService,
+} from "./gen/weather_pb.js";
 import { browserLifecycle } from "./subscription/page-lifecycle.js";
 import { createTransportSource, type StreamSource } from "./subscription/source.js";
 import type { TransportKind } from "./subscription/state.js";
@@ -38,7 +44,10 @@ export interface WeatherClient {
     options?: WeatherCallOptions,
   ): Promise<WeatherResponse>;
   /** Bidi: readings for every city asked so far. Needs the WebSocket transport; throws at once without it. */
-  weatherChat(requests: AsyncIterable<MessageInitShape<typeof GetWeatherRequestSchema>>, options?: WeatherCallOptions): AsyncIterable<WeatherResponse>;
+  weatherChat(
+    requests: AsyncIterable<MessageInitShape<typeof GetWeatherRequestSchema>>,
+    options?: WeatherCallOptions,
+  ): AsyncIterable<WeatherResponse>;
   /**
    * A resumable subscription to any server-streaming method the server hosts.
    * `cursor` must strictly increase along the stream; the server must honour
@@ -136,7 +145,11 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
   function subscribe<I extends DescMessage, O extends DescMessage>(
     method: DescMethodServerStreaming<I, O>,
     request: MessageInitShape<I>,
-    subscribeOptions: SubscribeOptions & { cursor: (message: MessageShape<O>) => bigint; resumeAfterHeader?: string; resumeStatusHeader?: string },
+    subscribeOptions: SubscribeOptions & {
+      cursor: (message: MessageShape<O>) => bigint;
+      resumeAfterHeader?: string;
+      resumeStatusHeader?: string;
+    },
   ): Subscription<MessageShape<O>> {
     const sources = new Map<TransportKind, StreamSource<I, O>>();
     const subscription = createSubscription<I, O>({
@@ -183,18 +196,24 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     getWeather: (request, callOptions) =>
       withFallback("unary", (transport) => {
         // The fast path, as for subscriptions: with no interceptor, straight on the tunnel core.
-        if (transport !== "websocket" || !fastPath || tunnelSetup === undefined) return clientFor(transport).getWeather(request, callOptions);
+        if (transport !== "websocket" || !fastPath || tunnelSetup === undefined)
+          return clientFor(transport).getWeather(request, callOptions);
         const { tunnel, options: tunnelOptions } = tunnelSetup;
         const method = WeatherService.method.getWeather;
         if (headerProvider === undefined) return unaryOnTunnel(tunnel, tunnelOptions, method, request, callOptions ?? {});
         const headers = new Headers(callOptions?.headers);
-        return setProvidedHeaders(headers, headerProvider).then(() => unaryOnTunnel(tunnel, tunnelOptions, method, request, { ...callOptions, headers }));
+        return setProvidedHeaders(headers, headerProvider).then(() =>
+          unaryOnTunnel(tunnel, tunnelOptions, method, request, { ...callOptions, headers }),
+        );
       }),
     subscribeWeather: (request, subscribeOptions) =>
       subscribe(WeatherService.method.subscribeWeather, request, { ...subscribeOptions, cursor: (m: WeatherResponse) => m.timestamp }),
     reportBatch: (readings, callOptions) =>
       withFallback("client_streaming", (transport) =>
-        clientFor(transport).reportBatch(Symbol.asyncIterator in readings ? readings : createAsyncIterable([...readings].map((r) => create(WeatherResponseSchema, r))), callOptions),
+        clientFor(transport).reportBatch(
+          Symbol.asyncIterator in readings ? readings : createAsyncIterable([...readings].map((r) => create(WeatherResponseSchema, r))),
+          callOptions,
+        ),
       ),
     weatherChat(requests, callOptions) {
       return clientFor(chooser.pick("bidi_streaming")).weatherChat(requests, callOptions);
@@ -239,7 +258,12 @@ function createTransport(
   // The fallbacks load on first use (a chunk of their own in a bundled app).
   return createLazyTransport(kind, async () => {
     const { createFetchTransport } = await import("./transport/fetch-transports.js");
-    return createFetchTransport(kind, { baseUrl: options.baseUrl, sseBaseUrl: options.sseBaseUrl ?? options.baseUrl, interceptors, fetch: fetchFn });
+    return createFetchTransport(kind, {
+      baseUrl: options.baseUrl,
+      sseBaseUrl: options.sseBaseUrl ?? options.baseUrl,
+      interceptors,
+      fetch: fetchFn,
+    });
   });
 }
 

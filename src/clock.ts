@@ -33,10 +33,13 @@ export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Prom
       clock.clearTimeout(handle);
       reject(signal?.reason as Error);
     };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, delayMs));
+    const handle = clock.setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, delayMs),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -12,7 +12,7 @@ export type { SubscribeOptions, WeatherCallOptions, WeatherClientOptions } from 
 export type { Subscription } from "./subscription/subscription.js";
 export type { SubscriptionState, TransportKind } from "./subscription/state.js";
 export { alwaysActive, browserLifecycle, type PageLifecycle } from "./subscription/page-lifecycle.js";
-export { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./codec/backoff.js";
+export { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./subscription/backoff.js";
 export {
   createWebSocketTransport,
   type WebSocketConstructor,

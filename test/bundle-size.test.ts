@@ -25,7 +25,12 @@ describe("bundle size", () => {
         `all chunks ${size.totalGzipBytes} B gzip (budget ${FULL_SDK_TOTAL_GZIP_BUDGET_BYTES})`,
     );
     // Vite would swap a Node built-in for an empty stub; check all three ways one could slip in.
-    expect(size.inputs.filter((i) => i.startsWith("node:") || i.includes("__vite-browser-external") || /(^|\/)src\/server\//.test(i) || i.includes("node_modules/ws/"))).toEqual([]);
+    expect(
+      size.inputs.filter(
+        (i) =>
+          i.startsWith("node:") || i.includes("__vite-browser-external") || /(^|\/)src\/server\//.test(i) || i.includes("node_modules/ws/"),
+      ),
+    ).toEqual([]);
     expect(size.externalImports).toEqual([]);
     expect(size.code).not.toMatch(/["'`]node:[a-z_/]+["'`]/);
     // The fallbacks are not in what every page loads.

@@ -2,17 +2,7 @@
 // another folder by plain Node, the npm tarball's contents, the server CLI.
 // `npm test` builds dist/ before vitest runs.
 import { execFile, spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -143,8 +133,20 @@ describe("npm pack", () => {
       : await run("npm", args, { cwd: root, shell: process.platform === "win32" });
     const [report] = JSON.parse(stdout) as [{ files: { path: string }[] }];
     const paths = report.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(["package.json", "README.md", "proto/weather.proto", "dist/index.js", "dist/index.d.ts", "dist/server/index.js", "dist/testing/index.js"]));
-    const unexpected = paths.filter((p) => !/^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|proto\/.+\.proto|README\.md|package\.json|PROTOCOL\.md|LICENSE)$/.test(p));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "proto/weather.proto",
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/server/index.js",
+        "dist/testing/index.js",
+      ]),
+    );
+    const unexpected = paths.filter(
+      (p) => !/^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|proto\/.+\.proto|README\.md|package\.json|PROTOCOL\.md|LICENSE)$/.test(p),
+    );
     expect(unexpected).toEqual([]);
     expect(paths.filter((p) => p.startsWith("test/") || p.startsWith("src/") || p.includes(".test."))).toEqual([]);
   });

@@ -27,7 +27,8 @@ export function subsOpen(params: ManySubsParams): Promise<{ openMs: number }> {
         }
       });
       sub.onState((s) => {
-        if (s.kind === "closed" || s.kind === "reconnecting") reject(new Error(`subscription ${i}: ${s.kind} ${String(s.kind === "closed" ? s.error : s.error.message)}`));
+        if (s.kind === "closed" || s.kind === "reconnecting")
+          reject(new Error(`subscription ${i}: ${s.kind} ${String(s.kind === "closed" ? s.error : s.error.message)}`));
       });
       subs.push(sub);
     }

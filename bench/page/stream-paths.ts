@@ -63,7 +63,11 @@ function rawWs(params: StreamRunParams): Promise<StreamRunResult> {
  * signal does, or the HTTP connection stays busy and the 7th stream to the
  * origin stalls.
  */
-async function viaClient(params: StreamRunParams, transport: Parameters<typeof createClient>[1], close?: () => void): Promise<StreamRunResult> {
+async function viaClient(
+  params: StreamRunParams,
+  transport: Parameters<typeof createClient>[1],
+  close?: () => void,
+): Promise<StreamRunResult> {
   const tally = new Tally(params.count);
   const client = createClient(WeatherService, transport);
   const abort = new AbortController();
@@ -79,7 +83,11 @@ async function viaClient(params: StreamRunParams, transport: Parameters<typeof c
 }
 
 /** The subscription API of `createWeatherClient` on one transport. */
-async function viaSubscription(params: StreamRunParams, transport: "websocket" | "sse", mode: "onMessage" | "forAwait"): Promise<StreamRunResult> {
+async function viaSubscription(
+  params: StreamRunParams,
+  transport: "websocket" | "sse",
+  mode: "onMessage" | "forAwait",
+): Promise<StreamRunResult> {
   const weather = createWeatherClient({
     baseUrl: params.baseUrl,
     transports: [transport],
@@ -105,7 +113,8 @@ async function viaSubscription(params: StreamRunParams, transport: "websocket" |
         }
       });
       sub.onState((s) => {
-        if (s.kind === "closed" && tally.n < tally.count) reject(new Error(`subscription closed (${s.reason}) after ${tally.n}: ${String(s.error)}`));
+        if (s.kind === "closed" && tally.n < tally.count)
+          reject(new Error(`subscription closed (${s.reason}) after ${tally.n}: ${String(s.error)}`));
         if (s.kind === "reconnecting") reject(new Error(`subscription lost its stream after ${tally.n}: ${String(s.error)}`));
       });
     });
@@ -122,7 +131,10 @@ export function runStream(params: StreamRunParams): Promise<StreamRunResult> {
     case "raw-ws":
       return rawWs(params);
     case "tunnel-client": {
-      const transport = createWebSocketTransport({ url: wsUrl(baseUrl, "/ws"), ...(params.windowBytes === undefined ? {} : { receiveWindowBytes: params.windowBytes }) });
+      const transport = createWebSocketTransport({
+        url: wsUrl(baseUrl, "/ws"),
+        ...(params.windowBytes === undefined ? {} : { receiveWindowBytes: params.windowBytes }),
+      });
       return viaClient(params, transport, () => transport.close());
     }
     case "sub-onmessage":

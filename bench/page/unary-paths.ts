@@ -120,4 +120,3 @@ export async function runUnaryPaired(params: UnaryRunParams, baseline: UnaryRunP
     raw.close();
   }
 }
-

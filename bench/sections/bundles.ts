@@ -18,7 +18,14 @@ export async function measureBundles(root: string): Promise<BundleResult[]> {
   for (const app of Object.keys(BUNDLE_APPS) as BundleApp[]) {
     const m = await measureApp(app, root);
     if (m.externalImports.length > 0) throw new Error(`${app} imports ${m.externalImports.join(", ")} at run time`);
-    out.push({ app, minifiedBytes: m.minifiedBytes, gzipBytes: m.gzipBytes, brotliBytes: m.brotliBytes, totalGzipBytes: m.totalGzipBytes, modules: m.inputs.length });
+    out.push({
+      app,
+      minifiedBytes: m.minifiedBytes,
+      gzipBytes: m.gzipBytes,
+      brotliBytes: m.brotliBytes,
+      totalGzipBytes: m.totalGzipBytes,
+      modules: m.inputs.length,
+    });
   }
   return out;
 }
@@ -28,7 +35,8 @@ export function bundleRows(results: readonly BundleResult[]): Row[] {
   const base = results.find((r) => r.app === "connect-web-grpc-web")?.gzipBytes ?? Number.NaN;
   return results.map((r) => {
     const target = r.app === "full-sdk" ? "gzip ≤ 1.15x baseline" : r.app === "websocket-only" ? "gzip < baseline" : "";
-    const status = r.app === "full-sdk" ? check(r.gzipBytes / base, "<=", 1.15) : r.app === "websocket-only" ? check(r.gzipBytes, "<", base) : "";
+    const status =
+      r.app === "full-sdk" ? check(r.gzipBytes / base, "<=", 1.15) : r.app === "websocket-only" ? check(r.gzipBytes, "<", base) : "";
     return {
       section,
       name: `${r.app}: ${BUNDLE_APPS[r.app]}`,

@@ -19,9 +19,19 @@ const CHECKED: readonly StreamPath[] = ["raw-ws", "sub-onmessage", "sse-client"]
  * through Playwright's `page.evaluate`, whose network instrumentation sees
  * every WebSocket frame and response chunk.
  */
-export async function checkPlaywright(replay: ServerChild, script: string, count: number, runs: number, rawCdp: (p: StreamPath) => number): Promise<DriverCheck[]> {
+export async function checkPlaywright(
+  replay: ServerChild,
+  script: string,
+  count: number,
+  runs: number,
+  rawCdp: (p: StreamPath) => number,
+): Promise<DriverCheck[]> {
   const baseUrl = String(replay.info["url"]);
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS.filter((a) => a !== "--headless"), headless: true });
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: CHROMIUM_ARGS.filter((a) => a !== "--headless"),
+    headless: true,
+  });
   try {
     const page = await browser.newPage();
     await page.goto(`${baseUrl}/bench`);
@@ -31,7 +41,8 @@ export async function checkPlaywright(replay: ServerChild, script: string, count
       const rates: number[] = [];
       for (let i = -1; i < runs; i++) {
         const r = await page.evaluate<StreamRunResult, { path: StreamPath; baseUrl: string; count: number }>(
-          (params) => (globalThis as unknown as { weatherBench: { stream(p: typeof params): Promise<StreamRunResult> } }).weatherBench.stream(params),
+          (params) =>
+            (globalThis as unknown as { weatherBench: { stream(p: typeof params): Promise<StreamRunResult> } }).weatherBench.stream(params),
           { path, baseUrl, count },
         );
         if (i >= 0) rates.push((r.count / r.ms) * 1000);

@@ -26,7 +26,12 @@ export interface FanoutResult {
  * WebSockets) on a fresh reference server in its own process; tick-to-delivery
  * latency and server resources over `windowMs` after a warm-up.
  */
-export async function measureFanout(subscribers: number, connections: number, windowMs: number, log: (line: string) => void): Promise<FanoutResult> {
+export async function measureFanout(
+  subscribers: number,
+  connections: number,
+  windowMs: number,
+  log: (line: string) => void,
+): Promise<FanoutResult> {
   const server = await startServerChild(["live", String(FANOUT_TICK_MS), "600000"]);
   try {
     const clients = await startFanoutChild(String(server.info["url"]), subscribers, connections);

@@ -64,7 +64,8 @@ export async function measureEndToEnd(ctx: BrowserContext, live: ServerChild, ru
   }
   const profiles: Record<string, HotFunction[]> = {};
   for (const { path } of E2E_PATHS) {
-    if (ctx.profile.has(`live-${path}`)) profiles[`live-${path}`] = await profileStream(ctx, `live-${path}`, { path, baseUrl, count: ctx.count, ...resumeFor(ctx.count) });
+    if (ctx.profile.has(`live-${path}`))
+      profiles[`live-${path}`] = await profileStream(ctx, `live-${path}`, { path, baseUrl, count: ctx.count, ...resumeFor(ctx.count) });
   }
   return {
     paths: [...data.values()].map((d) => ({
@@ -83,7 +84,9 @@ export function endToEndRows(result: E2eResult, rawReplay: number, count: number
   const connectCpu = result.paths.find((p) => p.path === "connect-web")?.medianCpuUsPerMessage ?? Number.NaN;
   return result.paths.flatMap((p) => {
     const label = E2E_PATHS.find((e) => e.path === p.path)?.label ?? p.path;
-    const rows: Row[] = [{ section, name: label, value: fmt(p.median), ratio: ratio(p.median, rawReplay, "raw replay"), target: "", status: "" }];
+    const rows: Row[] = [
+      { section, name: label, value: fmt(p.median), ratio: ratio(p.median, rawReplay, "raw replay"), target: "", status: "" },
+    ];
     const tunnel = p.path === "sub-onmessage" || p.path === "tunnel-client";
     rows.push({
       section,
@@ -123,7 +126,13 @@ export async function measureLiveWire(ctx: BrowserContext, live: ServerChild, co
     const result = await runStream(ctx.page, { path, baseUrl: proxyUrl, count, resumeAfter });
     await new Promise((resolve) => setTimeout(resolve, 200)); // let closing frames through
     const after = await live.bytes();
-    out.push({ path, count: result.count, bareBytes: bareBytes(firstTick, result.count), downBytes: after.down - before.down, upBytes: after.up - before.up });
+    out.push({
+      path,
+      count: result.count,
+      bareBytes: bareBytes(firstTick, result.count),
+      downBytes: after.down - before.down,
+      upBytes: after.up - before.up,
+    });
   }
   return out;
 }

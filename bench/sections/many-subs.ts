@@ -15,7 +15,13 @@ export interface ManySubsResult {
 }
 
 /** Row 4: many subscriptions over one WebSocket in one tab, against the live server ticking every `tickMs`. */
-export async function measureManySubs(ctx: BrowserContext, server: ServerChild, count: number, tickMs: number, rounds: number): Promise<ManySubsResult> {
+export async function measureManySubs(
+  ctx: BrowserContext,
+  server: ServerChild,
+  count: number,
+  tickMs: number,
+  rounds: number,
+): Promise<ManySubsResult> {
   const baseUrl = String(server.info["url"]);
   await ctx.page.open(`${baseUrl}/bench`, ctx.script);
   const heapBeforeBytes = await heapUsed(ctx.page);
@@ -42,8 +48,22 @@ export function manySubsRows(r: ManySubsResult): Row[] {
   const expected = (r.subscriptions * 1000) / r.tickMs;
   const heapDelta = r.heapOpenBytes - r.heapBeforeBytes;
   return [
-    { section, name: "time to open all (first message on each), median", value: `${fmt(r.medianOpenMs)} ms`, ratio: "", target: "< 1000 ms", status: check(r.medianOpenMs, "<", 1000) },
+    {
+      section,
+      name: "time to open all (first message on each), median",
+      value: `${fmt(r.medianOpenMs)} ms`,
+      ratio: "",
+      target: "< 1000 ms",
+      status: check(r.medianOpenMs, "<", 1000),
+    },
     { section, name: "messages/s delivered", value: fmt(r.messagesPerSecond), ratio: `of ${fmt(expected)} sent`, target: "", status: "" },
-    { section, name: "JS heap with all open (after GC)", value: kib(r.heapOpenBytes), ratio: `+${kib(heapDelta)}, ${fmt(heapDelta / r.subscriptions)} B/sub`, target: "", status: "" },
+    {
+      section,
+      name: "JS heap with all open (after GC)",
+      value: kib(r.heapOpenBytes),
+      ratio: `+${kib(heapDelta)}, ${fmt(heapDelta / r.subscriptions)} B/sub`,
+      target: "",
+      status: "",
+    },
   ];
 }

@@ -130,8 +130,16 @@ export function throughputRows(result: ThroughputResult, count: number): Row[] {
         if (check(vsRaw / connect, ">=", target.connect) === "MISSED") status = "MISSED";
       }
     }
-    const spread = runs === undefined || path === "raw-ws" ? "" : ` (${Math.min(...runs.ratios).toFixed(2)}–${Math.max(...runs.ratios).toFixed(2)})`;
-    rows.push({ section, name: label, value: fmt(runs?.median ?? Number.NaN), ratio: `${vsRaw.toFixed(2)}x raw${spread}`, target: parts.join(", "), status });
+    const spread =
+      runs === undefined || path === "raw-ws" ? "" : ` (${Math.min(...runs.ratios).toFixed(2)}–${Math.max(...runs.ratios).toFixed(2)})`;
+    rows.push({
+      section,
+      name: label,
+      value: fmt(runs?.median ?? Number.NaN),
+      ratio: `${vsRaw.toFixed(2)}x raw${spread}`,
+      target: parts.join(", "),
+      status,
+    });
   }
   return rows;
 }

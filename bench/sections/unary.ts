@@ -5,11 +5,21 @@ import { fmt, median, quantile } from "../stats.js";
 import { type BrowserContext, profileRun } from "./context.js";
 
 /** What is measured: a client path against the live reference server, or against the replay server's pre-encoded answer. */
-export const UNARY_RUNS: readonly { readonly key: string; readonly path: UnaryPath; readonly server: "live" | "replay"; readonly label: string }[] = [
+export const UNARY_RUNS: readonly {
+  readonly key: string;
+  readonly path: UnaryPath;
+  readonly server: "live" | "replay";
+  readonly label: string;
+}[] = [
   { key: "raw-ws-echo", path: "raw-ws-echo", server: "live", label: "raw WebSocket request/answer (baseline)" },
   { key: "tunnel-client", path: "tunnel-client", server: "live", label: "tunnel: createClient + createWebSocketTransport" },
   { key: "weather-client-ws", path: "weather-client-ws", server: "live", label: "tunnel: createWeatherClient.getWeather" },
-  { key: "replay-tunnel-client", path: "tunnel-client", server: "replay", label: "  same, replay server's pre-encoded answer (client cost)" },
+  {
+    key: "replay-tunnel-client",
+    path: "tunnel-client",
+    server: "replay",
+    label: "  same, replay server's pre-encoded answer (client cost)",
+  },
   { key: "connect-web", path: "connect-web", server: "live", label: "connect-web Connect" },
   { key: "grpc-web", path: "grpc-web", server: "live", label: "connect-web gRPC-Web" },
   { key: "sse-client", path: "sse-client", server: "live", label: "SSE transport (POST)" },
@@ -34,7 +44,13 @@ export interface UnaryResult {
  * path in blocks interleaved in `rounds` (p50/p99 and server CPU), then again
  * alternating call by call with the raw echo (the ratio to the baseline).
  */
-export async function measureUnary(ctx: BrowserContext, live: ServerChild, replay: ServerChild, rounds: number, samplesPerRound: number): Promise<UnaryResult[]> {
+export async function measureUnary(
+  ctx: BrowserContext,
+  live: ServerChild,
+  replay: ServerChild,
+  rounds: number,
+  samplesPerRound: number,
+): Promise<UnaryResult[]> {
   const baseUrl = String(live.info["url"]);
   const echoUrl = String(live.info["echoUrl"]);
   await ctx.page.open(`${baseUrl}/bench`, ctx.script);
@@ -43,7 +59,13 @@ export async function measureUnary(ctx: BrowserContext, live: ServerChild, repla
   for (let round = 0; round < rounds; round++) {
     for (const { key, path, server } of UNARY_RUNS) {
       // Only WebSocket paths go to the replay server: no CORS, so the page may stay on the live origin.
-      const params: UnaryRunParams = { path, baseUrl: server === "live" ? baseUrl : String(replay.info["url"]), echoUrl, warmup: 100, samples: samplesPerRound };
+      const params: UnaryRunParams = {
+        path,
+        baseUrl: server === "live" ? baseUrl : String(replay.info["url"]),
+        echoUrl,
+        warmup: 100,
+        samples: samplesPerRound,
+      };
       const u0 = await live.usage();
       const t = await ctx.page.evaluate<number[]>(`weatherBench.unary(${JSON.stringify(params)})`);
       const u1 = await live.usage();
@@ -58,8 +80,16 @@ export async function measureUnary(ctx: BrowserContext, live: ServerChild, repla
   for (let round = 0; round < rounds; round++) {
     for (const { key, path, server } of UNARY_RUNS) {
       if (path === "raw-ws-echo") continue;
-      const params: UnaryRunParams = { path, baseUrl: server === "live" ? baseUrl : String(replay.info["url"]), echoUrl, warmup: 100, samples: samplesPerRound };
-      const t = await ctx.page.evaluate<{ path: number[]; raw: number[] }>(`weatherBench.unaryPaired(${JSON.stringify(params)}, ${JSON.stringify(rawParams)})`);
+      const params: UnaryRunParams = {
+        path,
+        baseUrl: server === "live" ? baseUrl : String(replay.info["url"]),
+        echoUrl,
+        warmup: 100,
+        samples: samplesPerRound,
+      };
+      const t = await ctx.page.evaluate<{ path: number[]; raw: number[] }>(
+        `weatherBench.unaryPaired(${JSON.stringify(params)}, ${JSON.stringify(rawParams)})`,
+      );
       const pooled = paired.get(key) ?? { path: [], raw: [] };
       pooled.path.push(...t.path);
       pooled.raw.push(...t.raw);
@@ -69,7 +99,13 @@ export async function measureUnary(ctx: BrowserContext, live: ServerChild, repla
   }
   for (const { key, path, server } of UNARY_RUNS) {
     if (!ctx.profile.has(`unary-${key}`)) continue;
-    const params: UnaryRunParams = { path, baseUrl: server === "live" ? baseUrl : String(replay.info["url"]), echoUrl, warmup: 100, samples: 2000 };
+    const params: UnaryRunParams = {
+      path,
+      baseUrl: server === "live" ? baseUrl : String(replay.info["url"]),
+      echoUrl,
+      warmup: 100,
+      samples: 2000,
+    };
     await profileRun(ctx, `unary-${key}`, () => ctx.page.evaluate(`weatherBench.unary(${JSON.stringify(params)})`));
   }
   return [...times.entries()].map(([key, t]) => ({

@@ -1,8 +1,8 @@
 import * as http from "node:http";
 import type * as net from "node:net";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { encodeSseEvent, encodeSseRetry } from "../../src/codec/sse-encoder.js";
-import { sseStatusOk } from "../../src/codec/sse-status.js";
+import { encodeSseEvent, encodeSseRetry } from "../../src/codec/sse/encoder.js";
+import { sseStatusOk } from "../../src/codec/sse/status.js";
 import {
   type ControlFrame,
   DEFAULT_INITIAL_WINDOW,
@@ -50,7 +50,9 @@ export async function startReplayServer(count: number): Promise<ReplayServer> {
     } else if (req.method === "POST" && req.url === STREAM_PATH && type.startsWith("application/grpc-web")) {
       void drain.then(() => replayHttp(res, "application/grpc-web+proto", grpcWebBody));
     } else if (req.method === "POST" && req.url === `/sse${STREAM_PATH}`) {
-      void drain.then(() => replayHttp(res, "text/event-stream", sseBody, { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" }));
+      void drain.then(() =>
+        replayHttp(res, "text/event-stream", sseBody, { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" }),
+      );
     } else {
       res.writeHead(200, { "content-type": "text/html" }).end(PAGE);
     }
@@ -150,7 +152,12 @@ async function readBody(req: http.IncomingMessage): Promise<void> {
 }
 
 /** Writes the chunks one by one, waiting for the socket to drain; stops when the client goes away. */
-async function replayHttp(res: http.ServerResponse, contentType: string, chunks: readonly Buffer[], extra: Record<string, string> = {}): Promise<void> {
+async function replayHttp(
+  res: http.ServerResponse,
+  contentType: string,
+  chunks: readonly Buffer[],
+  extra: Record<string, string> = {},
+): Promise<void> {
   res.writeHead(200, { "content-type": contentType, ...extra });
   for (const chunk of chunks) {
     if (res.destroyed) return;
@@ -274,4 +281,3 @@ function toBytes(data: RawData): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
 }
-

@@ -160,7 +160,10 @@ class DirectCall implements UniversalCall {
     const request = input.parse(this.init.input);
     const { interceptors } = this.init.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
-    const response = interceptors.length === 0 ? await spec.impl(request, this.context) : await invokeUnaryImplementation(spec, this.context, request, interceptors);
+    const response =
+      interceptors.length === 0
+        ? await spec.impl(request, this.context)
+        : await invokeUnaryImplementation(spec, this.context, request, interceptors);
     if (this.done) return;
     this.emit(this.envelopeOf(response));
     this.end(undefined);
@@ -278,7 +281,9 @@ class DirectCall implements UniversalCall {
     if (error.details.every((d) => "type" in d)) return error;
     try {
       const encoded = new ConnectError(error.rawMessage, error.code, error.metadata, undefined, error.cause);
-      encoded.details = error.details.map((d) => ("type" in d ? d : { type: d.desc.typeName, value: toBinary(d.desc, create(d.desc, d.value)) }));
+      encoded.details = error.details.map((d) =>
+        "type" in d ? d : { type: d.desc.typeName, value: toBinary(d.desc, create(d.desc, d.value)) },
+      );
       return encoded;
     } catch (e) {
       this.init.onError(e);
@@ -289,13 +294,21 @@ class DirectCall implements UniversalCall {
 
 /** The one request message of a server-streaming call, parsed when the handler asks for it. */
 // eslint-disable-next-line @typescript-eslint/require-await -- connect takes an async iterable with throw(); there is nothing to await
-async function* parseSingle(bytes: Uint8Array, input: Serialization<Message>, timeoutError: ConnectError | undefined): AsyncGenerator<Message> {
+async function* parseSingle(
+  bytes: Uint8Array,
+  input: Serialization<Message>,
+  timeoutError: ConnectError | undefined,
+): AsyncGenerator<Message> {
   if (timeoutError !== undefined) throw timeoutError;
   yield input.parse(bytes);
 }
 
 /** Request messages of a streaming-request call, parsed from whole envelopes as they arrive. */
-async function* parseEnvelopes(body: AsyncIterable<Uint8Array>, input: Serialization<Message>, timeoutError: ConnectError | undefined): AsyncGenerator<Message> {
+async function* parseEnvelopes(
+  body: AsyncIterable<Uint8Array>,
+  input: Serialization<Message>,
+  timeoutError: ConnectError | undefined,
+): AsyncGenerator<Message> {
   if (timeoutError !== undefined) throw timeoutError;
   for await (const chunk of body) {
     let pos = 0;

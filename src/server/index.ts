@@ -11,4 +11,10 @@ export { sseResume, type SseResume, type SseResumeOptions } from "./sse/sse-resu
 export { createWeatherSseRoute, type WeatherSseRouteOptions } from "./sse/weather-sse-route.js";
 export type { RouteHandler } from "./http-handler.js";
 export { directService, type DirectService } from "./direct-call.js";
-export { createTunnelServer, type TunnelAuthenticate, type TunnelOptions, type TunnelServer, type TunnelServerOptions } from "./tunnel/index.js";
+export {
+  createTunnelServer,
+  type TunnelAuthenticate,
+  type TunnelOptions,
+  type TunnelServer,
+  type TunnelServerOptions,
+} from "./tunnel/index.js";

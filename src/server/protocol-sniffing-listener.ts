@@ -20,11 +20,7 @@ export interface ProtocolSniffingOptions {
  * the HTTP/2 connection preface, puts the bytes back and hands the socket to
  * the matching Node server.
  */
-export function createProtocolSniffingListener(
-  h1: http.Server,
-  h2: http2.Http2Server,
-  options: ProtocolSniffingOptions = {},
-): net.Server {
+export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2Server, options: ProtocolSniffingOptions = {}): net.Server {
   const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
   return net.createServer((socket) => {
     let head: Buffer = Buffer.alloc(0);

@@ -173,7 +173,10 @@ class ConnectCall implements UniversalCall {
         const r = await body.next();
         if (this.isDone()) return; // aborted while waiting
         if (r.done === true) {
-          this.finish(new ConnectError("protocol error: the handler's response ended without an end-stream envelope", Code.Internal), new Headers());
+          this.finish(
+            new ConnectError("protocol error: the handler's response ended without an end-stream envelope", Code.Internal),
+            new Headers(),
+          );
           return;
         }
         this.push(r.value);

@@ -2,12 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Clock } from "../clock.js";
 import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "../codec/resume.js";
-import {
-  type GetWeatherRequest,
-  type WeatherResponse,
-  WeatherResponseSchema,
-  type WeatherService,
-} from "../gen/weather_pb.js";
+import { type GetWeatherRequest, type WeatherResponse, WeatherResponseSchema, type WeatherService } from "../gen/weather_pb.js";
 import { CITIES, type City } from "../simulation/cities.js";
 import { readingAt, tickAt } from "../simulation/weather-model.js";
 import { createAsyncQueue } from "./async-queue.js";
@@ -108,10 +103,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
           );
         }
         if (!Number.isFinite(r.temperature) || !Number.isFinite(r.humidity)) {
-          throw new ConnectError(
-            `reading ${count} has a temperature or humidity that is not a finite number`,
-            Code.InvalidArgument,
-          );
+          throw new ConnectError(`reading ${count} has a temperature or humidity that is not a finite number`, Code.InvalidArgument);
         }
         sumTemperature += r.temperature;
         sumHumidity += r.humidity;
@@ -197,14 +189,11 @@ function createReadingCache(tickMs: number): (city: City, tick: number, extended
 
 function requireCity(code: string): City {
   if (code === "") {
-    throw new ConnectError("city_code is required, e.g. \"NYC\"", Code.InvalidArgument);
+    throw new ConnectError('city_code is required, e.g. "NYC"', Code.InvalidArgument);
   }
   const city = CITIES.get(code);
   if (city === undefined) {
-    throw new ConnectError(
-      `unknown city_code "${code}"; known codes: ${[...CITIES.keys()].join(", ")}`,
-      Code.InvalidArgument,
-    );
+    throw new ConnectError(`unknown city_code "${code}"; known codes: ${[...CITIES.keys()].join(", ")}`, Code.InvalidArgument);
   }
   return city;
 }

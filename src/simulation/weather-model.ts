@@ -49,7 +49,7 @@ function temperatureAt(city: City, timeMs: number): number {
   const yearPhase = ((timeMs % YEAR_MS) / YEAR_MS - 0.55) * 2 * Math.PI;
   const seasonal = city.seasonalSwingC * Math.cos(yearPhase) * (city.southern ? -1 : 1);
   // Local solar time: warmest around 15:00, coldest before dawn.
-  const localHour = ((timeMs / 3_600_000 + city.longitude / 15) % 24 + 24) % 24;
+  const localHour = (((timeMs / 3_600_000 + city.longitude / 15) % 24) + 24) % 24;
   const daily = city.dailySwingC * Math.cos(((localHour - 15) / 24) * 2 * Math.PI);
   const fronts = 3 * smoothNoise(city.code + ":t", timeMs / (6 * 3_600_000));
   const gusts = 0.4 * smoothNoise(city.code + ":g", timeMs / 60_000);

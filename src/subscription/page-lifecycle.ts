@@ -19,7 +19,11 @@ export const alwaysActive: PageLifecycle = {
 
 interface BrowserGlobals {
   navigator?: { onLine?: boolean };
-  document?: { visibilityState?: string; addEventListener(type: string, fn: () => void): void; removeEventListener(type: string, fn: () => void): void };
+  document?: {
+    visibilityState?: string;
+    addEventListener(type: string, fn: () => void): void;
+    removeEventListener(type: string, fn: () => void): void;
+  };
   addEventListener?(type: string, fn: () => void): void;
   removeEventListener?(type: string, fn: () => void): void;
 }

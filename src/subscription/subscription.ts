@@ -1,7 +1,7 @@
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Clock } from "../clock.js";
-import { backoffDelayMs, type ReconnectPolicy } from "../codec/backoff.js";
+import { backoffDelayMs, type ReconnectPolicy } from "./backoff.js";
 import { isTransportOpenFailure } from "../transport/open-error.js";
 import { Consumer, type ConsumerHost } from "./consumer.js";
 import type { PageLifecycle } from "./page-lifecycle.js";

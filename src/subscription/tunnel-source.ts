@@ -1,7 +1,7 @@
 import { create, type DescMessage, type DescMethodServerStreaming, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { toHeaderList } from "../transport/websocket/options.js";
-import type { StreamHandler, TunnelStream } from "../transport/websocket/stream-handler.js";
+import type { StreamHandler, ClientTunnelStream } from "../transport/websocket/stream-handler.js";
 import type { TunnelClient } from "../transport/websocket/tunnel-client.js";
 import type { SourceHandle, SourceSink, StreamSource } from "./source.js";
 
@@ -31,7 +31,7 @@ export function createTunnelSource<I extends DescMessage, O extends DescMessage>
 }
 
 class TunnelAttempt<I extends DescMessage, O extends DescMessage> implements StreamHandler, SourceHandle {
-  stream: TunnelStream | undefined;
+  stream: ClientTunnelStream | undefined;
   private opened = false;
   private paused = false;
   private heldBytes = 0;
@@ -54,7 +54,9 @@ class TunnelAttempt<I extends DescMessage, O extends DescMessage> implements Str
       message = fromBinary(this.method.output, buf.subarray(start, end));
     } catch (e) {
       this.stream?.cancel();
-      this.sink.onEnd(new ConnectError(`failed to decode ${this.method.output.typeName}: ${String(e)}`, Code.Internal, undefined, undefined, e));
+      this.sink.onEnd(
+        new ConnectError(`failed to decode ${this.method.output.typeName}: ${String(e)}`, Code.Internal, undefined, undefined, e),
+      );
       return;
     }
     if (this.paused) {

@@ -36,7 +36,9 @@ export function createCheckedFetch(
           if (done) controller.close();
           else controller.enqueue(value);
         } catch (e) {
-          controller.error(new ConnectError(`${protocol} response from ${url} was cut: ${String(e)}`, Code.Unavailable, undefined, undefined, e));
+          controller.error(
+            new ConnectError(`${protocol} response from ${url} was cut: ${String(e)}`, Code.Unavailable, undefined, undefined, e),
+          );
         }
       },
       cancel: (reason) => reader.cancel(reason),

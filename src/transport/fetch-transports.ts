@@ -20,7 +20,12 @@ export function createFetchTransport(kind: "connect" | "grpc-web" | "sse", setti
   const { baseUrl, interceptors, fetch } = settings;
   switch (kind) {
     case "connect":
-      return createConnectTransport({ baseUrl, useBinaryFormat: true, interceptors, fetch: createCheckedFetch(fetch, "Connect", isConnectContentType) });
+      return createConnectTransport({
+        baseUrl,
+        useBinaryFormat: true,
+        interceptors,
+        fetch: createCheckedFetch(fetch, "Connect", isConnectContentType),
+      });
     case "grpc-web":
       return createGrpcWebTransport({ baseUrl, interceptors, fetch: createCheckedFetch(fetch, "gRPC-Web", isGrpcWebContentType) });
     case "sse":

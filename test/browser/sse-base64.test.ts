@@ -1,6 +1,6 @@
 import { base64Encode } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
-import { decodeSseBase64 } from "../../src/codec/sse-base64.js";
+import { decodeSseBase64 } from "../../src/codec/sse/base64.js";
 
 /** Bytes whose values depend on `seed`, so two messages never look alike. */
 function bytesOf(seed: number, length: number): Uint8Array {

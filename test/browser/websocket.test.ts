@@ -38,7 +38,9 @@ describe("WebSocket tunnel in Chromium, from a page on another origin", () => {
 
   it("does client streaming, which fetch cannot", async () => {
     const summary = await client.reportBatch(
-      createAsyncIterable([1, 2, 3, 4].map((t) => create(WeatherResponseSchema, { temperature: t, humidity: 10 * t, timestamp: BigInt(t) }))),
+      createAsyncIterable(
+        [1, 2, 3, 4].map((t) => create(WeatherResponseSchema, { temperature: t, humidity: 10 * t, timestamp: BigInt(t) })),
+      ),
     );
     expect(summary).toMatchObject({ temperature: 2.5, humidity: 25, description: "4 readings", timestamp: 4n });
   });

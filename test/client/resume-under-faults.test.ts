@@ -40,13 +40,17 @@ function watch(proxy: TcpProxy, transports: TransportKind[]) {
     abort.abort();
     weather.close();
   });
-  const waitFor = (count: number) => new Promise<void>((resolve) => (readings.length >= count ? resolve() : waiters.push({ count, resolve })));
+  const waitFor = (count: number) =>
+    new Promise<void>((resolve) => (readings.length >= count ? resolve() : waiters.push({ count, resolve })));
   return { readings, states, waitFor, sub };
 }
 
 /** Every tick exactly once, in order: consecutive timestamps one tick apart. */
 function expectEveryTickOnce(readings: readonly bigint[]): void {
-  const gaps = readings.slice(1).map((t, i) => t - (readings[i] ?? 0n)).filter((d) => d !== BigInt(TICK_MS));
+  const gaps = readings
+    .slice(1)
+    .map((t, i) => t - (readings[i] ?? 0n))
+    .filter((d) => d !== BigInt(TICK_MS));
   expect(gaps, `readings ${readings.join(",")}`).toEqual([]);
 }
 
@@ -79,23 +83,26 @@ describe("resume across faults: no reading lost, none twice", () => {
     expect(states.some((s) => s.kind === "reconnecting")).toBe(true);
   });
 
-  it.each<TransportKind>(["websocket", "connect", "grpc-web", "sse"])("over %s, when the network drops connections repeatedly", async (transport) => {
-    const server = await startServerAt();
-    const proxy = await startTcpProxy(Number(new URL(server.url).port));
-    cleanups.push(() => proxy.close());
-    cleanups.push(() => server.close());
-    const { readings, states, waitFor } = watch(proxy, [transport]);
-    let cuts = 0;
-    for (let drop = 0; drop < 6; drop++) {
-      await waitFor(readings.length + 1 + (drop % 3));
-      // A reading may come from a buffer of the connection just cut; only count drops that cut something.
-      if (proxy.dropAll() > 0) cuts++;
-    }
-    await waitFor(readings.length + 3);
-    expectEveryTickOnce(readings);
-    const opens = states.flatMap((s) => (s.kind === "open" ? [s] : []));
-    expect(opens.every((s) => s.transport === transport && s.recovered)).toBe(true);
-    expect(cuts).toBeGreaterThanOrEqual(3);
-    expect(states.filter((s) => s.kind === "reconnecting").length).toBeGreaterThanOrEqual(cuts);
-  });
+  it.each<TransportKind>(["websocket", "connect", "grpc-web", "sse"])(
+    "over %s, when the network drops connections repeatedly",
+    async (transport) => {
+      const server = await startServerAt();
+      const proxy = await startTcpProxy(Number(new URL(server.url).port));
+      cleanups.push(() => proxy.close());
+      cleanups.push(() => server.close());
+      const { readings, states, waitFor } = watch(proxy, [transport]);
+      let cuts = 0;
+      for (let drop = 0; drop < 6; drop++) {
+        await waitFor(readings.length + 1 + (drop % 3));
+        // A reading may come from a buffer of the connection just cut; only count drops that cut something.
+        if (proxy.dropAll() > 0) cuts++;
+      }
+      await waitFor(readings.length + 3);
+      expectEveryTickOnce(readings);
+      const opens = states.flatMap((s) => (s.kind === "open" ? [s] : []));
+      expect(opens.every((s) => s.transport === transport && s.recovered)).toBe(true);
+      expect(cuts).toBeGreaterThanOrEqual(3);
+      expect(states.filter((s) => s.kind === "reconnecting").length).toBeGreaterThanOrEqual(cuts);
+    },
+  );
 });

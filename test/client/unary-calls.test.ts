@@ -70,7 +70,13 @@ describe.each([
   // The weather client's header provider, or the transport's connection headers: either way the server sees them.
   const client = (): Caller => {
     if (api === "weather") {
-      return createWeatherClient({ baseUrl: "http://127.0.0.1:1", webSocketUrl: wsUrl, transports: ["websocket"], interceptors, headers: () => ({ authorization: "Bearer t0ken" }) });
+      return createWeatherClient({
+        baseUrl: "http://127.0.0.1:1",
+        webSocketUrl: wsUrl,
+        transports: ["websocket"],
+        interceptors,
+        headers: () => ({ authorization: "Bearer t0ken" }),
+      });
     }
     const transport = createWebSocketTransport({ url: wsUrl, interceptors, connectionHeaders: { authorization: "Bearer t0ken" } });
     const c = createClient(WeatherService, transport);

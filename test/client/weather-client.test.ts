@@ -101,7 +101,7 @@ describe("closing the client", () => {
     weather.close();
   });
 
-  it("needs a WebSocket constructor only when \"websocket\" is listed (Node 20 has no global one)", async () => {
+  it('needs a WebSocket constructor only when "websocket" is listed (Node 20 has no global one)', async () => {
     vi.stubGlobal("WebSocket", undefined);
     try {
       expect(() => createWeatherClient({ baseUrl: server.url })).toThrow(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StreamTable } from "../../src/codec/tunnel/stream-table.js";
+import { StreamTable } from "../../src/transport/websocket/stream-table.js";
 
 /** A small deterministic generator, so a failure replays. */
 function random(seed: number): () => number {

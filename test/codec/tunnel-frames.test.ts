@@ -13,7 +13,13 @@ import { FrameBatchSchema } from "../../src/gen/weather/tunnel/v1/tunnel_pb.js";
 import { GetWeatherRequestSchema, WeatherResponseSchema } from "../../src/gen/weather_pb.js";
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
-const unhex = (text: string) => new Uint8Array(text.split(/\s+/).filter(Boolean).map((h) => parseInt(h, 16)));
+const unhex = (text: string) =>
+  new Uint8Array(
+    text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((h) => parseInt(h, 16)),
+  );
 
 /** Decodes a batch into plain values for comparison. */
 function decodeAll(bytes: Uint8Array): (ControlFrame | { kind: "data"; streamId: number; bytes: string })[] {
@@ -74,14 +80,23 @@ describe("tunnel frame codec", () => {
     expect(hex(encodeFrameBatch([{ kind: "ping", streamId: 0, payload: 7 }]))).toBe("0a 04 52 02 08 07");
     expect(hex(encodeFrameBatch([{ kind: "windowUpdate", streamId: 5, bytes: 131_072 }]))).toBe("0a 08 08 05 4a 04 08 80 80 08");
     expect(hex(encodeFrameBatch([{ kind: "cancel", streamId: 300 }]))).toBe("0a 05 08 ac 02 42 00");
-    expect(
-      hex(encodeFrameBatch([{ kind: "end", streamId: 3, code: 3, message: "bad", details: [], trailers: [["x-a", "1"]] }])),
-    ).toBe("0a 15 08 03 3a 11 08 03 12 03 62 61 64 22 08 0a 03 78 2d 61 12 01 31");
+    expect(hex(encodeFrameBatch([{ kind: "end", streamId: 3, code: 3, message: "bad", details: [], trailers: [["x-a", "1"]] }]))).toBe(
+      "0a 15 08 03 3a 11 08 03 12 03 62 61 64 22 08 0a 03 78 2d 61 12 01 31",
+    );
   });
 
   const everyKind: Frame[] = [
     { kind: "hello", streamId: 0, headers: [["authorization", "Bearer t"]] },
-    { kind: "open", streamId: 1, path: "/a.B/C", headers: [["connect-timeout-ms", "500"], ["x-ü", "ö"]], initialWindow: 65_536 },
+    {
+      kind: "open",
+      streamId: 1,
+      path: "/a.B/C",
+      headers: [
+        ["connect-timeout-ms", "500"],
+        ["x-ü", "ö"],
+      ],
+      initialWindow: 65_536,
+    },
     { kind: "headers", streamId: 1, headers: [] },
     { kind: "data", streamId: 1, chunks: [envelope(request), envelope(new Uint8Array(0))] },
     { kind: "halfClose", streamId: 1 },
@@ -110,21 +125,57 @@ describe("tunnel frame codec", () => {
   it("writes exactly what the schema in proto/ describes", () => {
     const batch = fromBinary(FrameBatchSchema, encodeFrameBatch(everyKind));
     expect(batch.frames.map((f) => f.kind.case)).toEqual([
-      "hello", "open", "headers", "data", "halfClose", "end", "cancel", "windowUpdate", "ping", "pong", "goAway",
+      "hello",
+      "open",
+      "headers",
+      "data",
+      "halfClose",
+      "end",
+      "cancel",
+      "windowUpdate",
+      "ping",
+      "pong",
+      "goAway",
     ]);
     const open = batch.frames[1]?.kind;
-    expect(open?.case === "open" && open.value.headers.map((h) => [h.name, h.value])).toEqual([["connect-timeout-ms", "500"], ["x-ü", "ö"]]);
+    expect(open?.case === "open" && open.value.headers.map((h) => [h.name, h.value])).toEqual([
+      ["connect-timeout-ms", "500"],
+      ["x-ü", "ö"],
+    ]);
     const end = batch.frames[5]?.kind;
-    expect(end?.case === "end" && [end.value.code, end.value.message, end.value.details[0]?.type]).toEqual([5, "not found", "google.rpc.ErrorInfo"]);
+    expect(end?.case === "end" && [end.value.code, end.value.message, end.value.details[0]?.type]).toEqual([
+      5,
+      "not found",
+      "google.rpc.ErrorInfo",
+    ]);
     // …and reads what protobuf-es writes from the schema.
     expect(decodeAll(toBinary(FrameBatchSchema, batch))).toEqual(decodeAll(encodeFrameBatch(everyKind)));
   });
 
   it("writes the bytes protobuf-es writes for the same frames, strings in any script included", () => {
-    const text = ["ascii", "é ü ß", "日本語", "emoji 🌦️ and 𝄞", "lone \ud800 high", "lone \udc00 low", "ends high \ud83c", "\udc00\ud800 reversed", "x".repeat(300)];
+    const text = [
+      "ascii",
+      "é ü ß",
+      "日本語",
+      "emoji 🌦️ and 𝄞",
+      "lone \ud800 high",
+      "lone \udc00 low",
+      "ends high \ud83c",
+      "\udc00\ud800 reversed",
+      "x".repeat(300),
+    ];
     const frames: Frame[] = text.flatMap((t, i): Frame[] => [
       { kind: "hello", streamId: 0, headers: [[`x-${i}`, t]] },
-      { kind: "open", streamId: i + 1, path: `/${t}`, headers: [["x-t", t], ["x-empty", ""]], initialWindow: i * 1000 },
+      {
+        kind: "open",
+        streamId: i + 1,
+        path: `/${t}`,
+        headers: [
+          ["x-t", t],
+          ["x-empty", ""],
+        ],
+        initialWindow: i * 1000,
+      },
       { kind: "end", streamId: i + 1, code: i % 17, message: t, details: [{ type: t, value: new Uint8Array(i) }], trailers: [[t, t]] },
       { kind: "goAway", streamId: 0, lastStreamId: i, message: t },
     ]);
@@ -165,11 +216,12 @@ describe("tunnel frame codec", () => {
     const data = encodeFrameBatch([{ kind: "data", streamId: 7, chunks: [envelope(request), envelope(response)] }]);
     const seen: string[] = [];
     decodeFrameBatch(data, {
-      data: (_id, buf, start, end) => forEachEnvelope(buf, start, end, (flags, s, e) => {
-        expect(flags).toBe(0);
-        expect(buf.subarray(s, e).buffer).toBe(data.buffer); // a view, not a copy
-        seen.push(hex(buf.subarray(s, e)));
-      }),
+      data: (_id, buf, start, end) =>
+        forEachEnvelope(buf, start, end, (flags, s, e) => {
+          expect(flags).toBe(0);
+          expect(buf.subarray(s, e).buffer).toBe(data.buffer); // a view, not a copy
+          seen.push(hex(buf.subarray(s, e)));
+        }),
       control: () => expect.fail("no control frames here"),
     });
     expect(seen).toEqual([hex(request), hex(response)]);

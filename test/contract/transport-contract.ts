@@ -78,7 +78,11 @@ export function transportContract(name: string, makeTransport: (baseUrl: string)
       const got = await firstN(
         client.subscribeWeather(
           { cityCode: "MAD" },
-          { signal: controller.signal, headers: { [RESUME_AFTER_HEADER]: cursor.toString() }, onHeader: (h) => (status = h.get(RESUME_STATUS_HEADER)) },
+          {
+            signal: controller.signal,
+            headers: { [RESUME_AFTER_HEADER]: cursor.toString() },
+            onHeader: (h) => (status = h.get(RESUME_STATUS_HEADER)),
+          },
         ),
         3,
         controller,
@@ -88,7 +92,9 @@ export function transportContract(name: string, makeTransport: (baseUrl: string)
     });
 
     it("server streaming: errors before the first message keep their code", async () => {
-      const error = await firstN(client.subscribeWeather({ cityCode: "" }), 1, new AbortController()).catch((e: unknown) => ConnectError.from(e));
+      const error = await firstN(client.subscribeWeather({ cityCode: "" }), 1, new AbortController()).catch((e: unknown) =>
+        ConnectError.from(e),
+      );
       expect(error).toMatchObject({ code: Code.InvalidArgument });
     });
 
@@ -116,8 +122,15 @@ export function transportContract(name: string, makeTransport: (baseUrl: string)
 
     if (can.clientStreaming) {
       it("client streaming: ReportBatch summarises every reading", async () => {
-        const readings = [4, 6, 8].map((t, i) => create(WeatherResponseSchema, { temperature: t, humidity: 30, timestamp: BigInt(100 + i) }));
-        expect(await client.reportBatch(createAsyncIterable(readings))).toMatchObject({ temperature: 6, humidity: 30, description: "3 readings", timestamp: 102n });
+        const readings = [4, 6, 8].map((t, i) =>
+          create(WeatherResponseSchema, { temperature: t, humidity: 30, timestamp: BigInt(100 + i) }),
+        );
+        expect(await client.reportBatch(createAsyncIterable(readings))).toMatchObject({
+          temperature: 6,
+          humidity: 30,
+          description: "3 readings",
+          timestamp: 102n,
+        });
       });
     } else {
       it("client streaming: refused with a ConnectError, not a hang", async () => {

@@ -1,12 +1,7 @@
 import { type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client, createClient } from "@connectrpc/connect";
 import { createWritableIterable, type WritableIterable } from "@connectrpc/connect/protocol";
-import {
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-  Http2SessionManager,
-} from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { expect } from "vitest";
 import { type GetWeatherRequestSchema, type WeatherResponse, WeatherService } from "../../src/gen/weather_pb.js";
 import { CITIES, type City, readingAt } from "../../src/simulation/index.js";
@@ -134,7 +129,8 @@ export function openChat(client: WeatherClient, signal?: AbortSignal): ChatSessi
     },
     async end() {
       const r = await responses.next();
-      if (r.done !== true) throw new Error(`WeatherChat sent another message: ${JSON.stringify({ ...r.value, timestamp: String(r.value.timestamp) })}`);
+      if (r.done !== true)
+        throw new Error(`WeatherChat sent another message: ${JSON.stringify({ ...r.value, timestamp: String(r.value.timestamp) })}`);
     },
     async rest() {
       const left: WeatherResponse[] = [];

@@ -177,7 +177,12 @@ export function messagesOf<Desc extends DescMessage>(tunnel: RawTunnel, streamId
 }
 
 /** The n-th response message of a stream, once it arrived. */
-export async function nthMessage<Desc extends DescMessage>(tunnel: RawTunnel, streamId: number, schema: Desc, n: number): Promise<MessageShape<Desc>> {
+export async function nthMessage<Desc extends DescMessage>(
+  tunnel: RawTunnel,
+  streamId: number,
+  schema: Desc,
+  n: number,
+): Promise<MessageShape<Desc>> {
   let seen = 0;
   await tunnel.waitFor(`message ${n} of stream ${streamId}`, (f) => {
     if (f.kind !== "data" || f.streamId !== streamId) return false;
@@ -189,5 +194,8 @@ export async function nthMessage<Desc extends DescMessage>(tunnel: RawTunnel, st
 }
 
 function describe(frames: readonly Received[]): string {
-  return frames.map((f) => (f.kind === "end" ? `end(${f.streamId}: ${f.code} ${f.message})` : `${f.kind}(${f.streamId})`)).join(", ") || "nothing";
+  return (
+    frames.map((f) => (f.kind === "end" ? `end(${f.streamId}: ${f.code} ${f.message})` : `${f.kind}(${f.streamId})`)).join(", ") ||
+    "nothing"
+  );
 }

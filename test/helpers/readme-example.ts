@@ -3,7 +3,13 @@
 import { create } from "@bufbuild/protobuf";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { expect } from "vitest";
-import { type GetWeatherRequest, GetWeatherRequestSchema, type SubscriptionState, type WeatherClient, type WeatherResponse } from "../../src/index.js";
+import {
+  type GetWeatherRequest,
+  GetWeatherRequestSchema,
+  type SubscriptionState,
+  type WeatherClient,
+  type WeatherResponse,
+} from "../../src/index.js";
 import { expectStrictlyIncreasing } from "./assertions.js";
 
 /** Unary, a subscription with its states and both delivery styles, client streaming and bidi, all over the WebSocket. */

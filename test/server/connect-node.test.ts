@@ -65,12 +65,7 @@ async function* asStream<T>(items: readonly T[]): AsyncIterable<T> {
 }
 
 function sameReading(a: WeatherResponse, b: WeatherResponse): boolean {
-  return (
-    a.timestamp === b.timestamp &&
-    a.temperature === b.temperature &&
-    a.humidity === b.humidity &&
-    a.description === b.description
-  );
+  return a.timestamp === b.timestamp && a.temperature === b.temperature && a.humidity === b.humidity && a.description === b.description;
 }
 
 function sampleReadings(): WeatherResponse[] {
@@ -109,8 +104,14 @@ async function checkClientStream(client: WeatherClient): Promise<void> {
   const readings = sampleReadings();
   const summary = await client.reportBatch(asStream(readings));
   const mean = (pick: (r: WeatherResponse) => number) => readings.reduce((sum, r) => sum + pick(r), 0) / readings.length;
-  expect(summary.temperature).toBeCloseTo(mean((r) => r.temperature), 10);
-  expect(summary.humidity).toBeCloseTo(mean((r) => r.humidity), 10);
+  expect(summary.temperature).toBeCloseTo(
+    mean((r) => r.temperature),
+    10,
+  );
+  expect(summary.humidity).toBeCloseTo(
+    mean((r) => r.humidity),
+    10,
+  );
   expect(summary.description).toBe("4 readings");
   expect(summary.timestamp).toBe(1_795_000_000_000n);
 

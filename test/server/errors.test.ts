@@ -34,10 +34,7 @@ afterAll(async () => {
   await server.close();
 });
 
-async function* readings(
-  n: number,
-  last?: MessageInitShape<typeof WeatherResponseSchema>,
-): AsyncIterable<WeatherResponse> {
+async function* readings(n: number, last?: MessageInitShape<typeof WeatherResponseSchema>): AsyncIterable<WeatherResponse> {
   for (let i = 0; i < n; i++) {
     await Promise.resolve();
     yield readingAt(city("SYD"), 1000 + i, 1000);
@@ -97,12 +94,10 @@ describe.each(cases)("errors over connect-node %s, HTTP/%s", (protocol, httpVers
   });
 
   it("ReportBatch: a non-finite value is InvalidArgument", async () => {
-    expect(await codeOf(client.reportBatch(readings(2, { temperature: Number.NaN, humidity: 50 })))).toBe(
+    expect(await codeOf(client.reportBatch(readings(2, { temperature: Number.NaN, humidity: 50 })))).toBe(Code.InvalidArgument);
+    expect(await codeOf(client.reportBatch(readings(1, { temperature: 10, humidity: Number.POSITIVE_INFINITY })))).toBe(
       Code.InvalidArgument,
     );
-    expect(
-      await codeOf(client.reportBatch(readings(1, { temperature: 10, humidity: Number.POSITIVE_INFINITY }))),
-    ).toBe(Code.InvalidArgument);
   });
 });
 

@@ -5,14 +5,20 @@ import { type DataSlot, Outbox } from "../../src/server/tunnel/outbox.js";
 /** Frames of one sent batch: data frames as their envelope count. */
 function framesOf(batch: Uint8Array): (ControlFrame | { kind: "data"; streamId: number; bytes: number })[] {
   const out: (ControlFrame | { kind: "data"; streamId: number; bytes: number })[] = [];
-  decodeFrameBatch(batch, { data: (streamId, _buf, start, end) => out.push({ kind: "data", streamId, bytes: end - start }), control: (f) => out.push(f) });
+  decodeFrameBatch(batch, {
+    data: (streamId, _buf, start, end) => out.push({ kind: "data", streamId, bytes: end - start }),
+    control: (f) => out.push(f),
+  });
   return out;
 }
 
 describe("Outbox", () => {
   it("joins a stream's envelopes of one turn in one data frame, and starts a new frame after the flush", () => {
     const sent: Uint8Array[] = [];
-    const outbox = new Outbox((b) => sent.push(b), () => undefined);
+    const outbox = new Outbox(
+      (b) => sent.push(b),
+      () => undefined,
+    );
     const a: DataSlot = { frame: undefined };
     const b: DataSlot = { frame: undefined };
     const one = envelope(new Uint8Array(3));

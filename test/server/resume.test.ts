@@ -5,14 +5,7 @@ import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../src/codec/resum
 import type { WeatherResponse } from "../../src/gen/weather_pb.js";
 import { readingAt, tickAt } from "../../src/simulation/index.js";
 import { expectStrictlyIncreasing } from "../helpers/assertions.js";
-import {
-  city,
-  Code,
-  PROTOCOL_NAMES,
-  streamCodeOf,
-  type WeatherClient,
-  weatherClient,
-} from "../helpers/connect-node.js";
+import { city, Code, PROTOCOL_NAMES, streamCodeOf, type WeatherClient, weatherClient } from "../helpers/connect-node.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 import { startServer } from "../helpers/server.js";
 

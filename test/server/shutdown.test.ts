@@ -6,16 +6,7 @@ import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { type WeatherResponseSchema } from "../../src/gen/weather_pb.js";
 import { readingAt } from "../../src/simulation/index.js";
-import {
-  city,
-  Code,
-  codeOf,
-  type HttpVersion,
-  openChat,
-  type ProtocolName,
-  streamCodeOf,
-  weatherClient,
-} from "../helpers/connect-node.js";
+import { city, Code, codeOf, type HttpVersion, openChat, type ProtocolName, streamCodeOf, weatherClient } from "../helpers/connect-node.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 import { connectError } from "../helpers/raw-http.js";
 import { startServer } from "../helpers/server.js";
@@ -57,11 +48,7 @@ function client(protocol: ProtocolName, baseUrl: string, httpVersion: HttpVersio
 }
 
 /** Opens SubscribeWeather, waits for its first reading and returns how the rest of the stream ends. */
-async function openSubscription(
-  protocol: ProtocolName,
-  baseUrl: string,
-  httpVersion: HttpVersion,
-): Promise<{ end: Promise<Code> }> {
+async function openSubscription(protocol: ProtocolName, baseUrl: string, httpVersion: HttpVersion): Promise<{ end: Promise<Code> }> {
   const stream = client(protocol, baseUrl, httpVersion).subscribeWeather({ cityCode: "NYC" });
   const iterator = stream[Symbol.asyncIterator]();
   const first = await iterator.next();

@@ -38,7 +38,11 @@ describe("ticker", () => {
 
   it("answers at once, with no timer, for a tick that has already started", async () => {
     const clock = createFakeClock(START_MS + 10);
-    const wait = tracked(createTicker(clock, TICK_MS).waiter(new AbortController().signal).until(START_MS / TICK_MS));
+    const wait = tracked(
+      createTicker(clock, TICK_MS)
+        .waiter(new AbortController().signal)
+        .until(START_MS / TICK_MS),
+    );
     await settle();
     expect(wait.state).toBe("resolved");
     expect(clock.pendingTimers).toBe(0);

@@ -70,14 +70,21 @@ describe("tunnel: the four call modes", () => {
     tunnel.send([frame, dataFrame(id, GetWeatherRequestSchema, { cityCode: "LON" }), { kind: "halfClose", streamId: id }]);
     await nthMessage(tunnel, id, WeatherResponseSchema, 3);
     expect(kindsOf(id)[0]).toBe("data");
-    tunnel.send([{ kind: "cancel", streamId: id }, { kind: "ping", streamId: 0, payload: 41 }]);
+    tunnel.send([
+      { kind: "cancel", streamId: id },
+      { kind: "ping", streamId: 0, payload: 41 },
+    ]);
     const pong = await tunnel.waitFor("pong 41", (f) => f.kind === "pong" && f.payload === 41);
     const afterCancel = tunnel.frames.indexOf(pong);
     // The server handled the cancel before the ping: after the pong, nothing more for the stream
     // (frames before it in the same message were already queued: in flight).
     // Wait a few ticks on another stream to give a still-running handler the chance to show up.
     const other = open(SUBSCRIBE);
-    tunnel.send([other.frame, dataFrame(other.id, GetWeatherRequestSchema, { cityCode: "SYD" }), { kind: "halfClose", streamId: other.id }]);
+    tunnel.send([
+      other.frame,
+      dataFrame(other.id, GetWeatherRequestSchema, { cityCode: "SYD" }),
+      { kind: "halfClose", streamId: other.id },
+    ]);
     await nthMessage(tunnel, other.id, WeatherResponseSchema, 4);
     const late = tunnel.frames.filter((f, i) => f.streamId === id && i > afterCancel);
     expect(late).toEqual([]);

@@ -5,7 +5,15 @@ import { getEventListeners } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, createContextKey, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextKey,
+  type HandlerContext,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherResponse, WeatherResponseSchema, WeatherService, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
@@ -48,18 +56,29 @@ const impl: ServiceImpl<typeof WeatherService> = {
       seenTimeoutMs = ctx.timeoutMs();
       return reading(ctx.requestHeader.get("x-asked") ?? "");
     }
-    if (req.cityCode === "GATED") return reading(`gate said ${ctx.values.get(GATE_NOTE)}, header ${ctx.responseHeader.get("x-gate") ?? "none"}`);
-    if (req.cityCode === "SIGNAL") return reading(`aborted ${String(ctx.signal.aborted)} ${ConnectError.from(ctx.signal.reason ?? "").code}`);
+    if (req.cityCode === "GATED")
+      return reading(`gate said ${ctx.values.get(GATE_NOTE)}, header ${ctx.responseHeader.get("x-gate") ?? "none"}`);
+    if (req.cityCode === "SIGNAL")
+      return reading(`aborted ${String(ctx.signal.aborted)} ${ConnectError.from(ctx.signal.reason ?? "").code}`);
     if (req.cityCode === "SPREAD") {
       // Handlers may copy their context like any plain object.
       const copy = { ...ctx };
       const assigned = Object.assign({}, ctx);
-      return reading([copy.signal instanceof AbortSignal, copy.responseHeader instanceof Headers, typeof copy.values.get, assigned.responseTrailer instanceof Headers].join(" "));
+      return reading(
+        [
+          copy.signal instanceof AbortSignal,
+          copy.responseHeader instanceof Headers,
+          typeof copy.values.get,
+          assigned.responseTrailer instanceof Headers,
+        ].join(" "),
+      );
     }
     ctx.responseHeader.set("x-h", "header");
     ctx.responseTrailer.set("x-t", "trailer");
     if (req.cityCode === "DETAIL") {
-      throw new ConnectError("with a detail", Code.FailedPrecondition, undefined, [{ desc: WeatherResponseSchema, value: { description: "why" } }]);
+      throw new ConnectError("with a detail", Code.FailedPrecondition, undefined, [
+        { desc: WeatherResponseSchema, value: { description: "why" } },
+      ]);
     }
     if (req.cityCode === "BOOM") throw new Error("not a ConnectError");
     if (req.cityCode === "BADDETAIL") {
@@ -202,7 +221,10 @@ describe.each([
     const s = open(WEATHER.subscribeWeather);
     tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "A" }), { kind: "halfClose", streamId: s.id }]);
     await nthMessage(tunnel, s.id, WeatherResponseSchema, 3);
-    tunnel.send([{ kind: "cancel", streamId: s.id }, { kind: "ping", streamId: 0, payload: 9 }]);
+    tunnel.send([
+      { kind: "cancel", streamId: s.id },
+      { kind: "ping", streamId: 0, payload: 9 },
+    ]);
     const pong = await tunnel.waitFor("pong", (f) => f.kind === "pong" && f.payload === 9);
     const yields = await stubbornStopped;
     // A round trip after the handler stopped: anything it produced would be here by now.
@@ -289,10 +311,7 @@ describe.each([
     const end = await tunnel.end(s.id);
     expect(end).toMatchObject({ code: 0, trailers: [["x-t", "trailer"]] });
     expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({
-      headers: [
-        ["x-h", "header"],
-        ...mark(["x-intercepted", "yes"]),
-      ],
+      headers: [["x-h", "header"], ...mark(["x-intercepted", "yes"])],
     });
     expect(messagesOf(tunnel, s.id, WeatherResponseSchema)[0]?.description).toBe("OK");
   });
@@ -329,10 +348,7 @@ describe.each([
     const frames = tunnel.frames.filter((f) => f.streamId === s.id).map((f) => f.kind);
     expect(frames).toEqual(["headers", "data", "end"]);
     expect(tunnel.frames.find((f) => f.kind === "headers" && f.streamId === s.id)).toMatchObject({
-      headers: [
-        ...mark(["x-intercepted", "yes"]),
-        ["x-sub", "header"],
-      ],
+      headers: [...mark(["x-intercepted", "yes"]), ["x-sub", "header"]],
     });
   });
 
@@ -375,10 +391,7 @@ describe.each([
     tunnel.send([s.frame, dataFrame(s.id, WeatherResponseSchema, {}, {}, {}), { kind: "halfClose", streamId: s.id }]);
     expect(await tunnel.end(s.id)).toMatchObject({
       code: 0,
-      trailers: [
-        ["x-count", "3"],
-        ...mark(["x-intercepted-count", "1"]),
-      ],
+      trailers: [["x-count", "3"], ...mark(["x-intercepted-count", "1"])],
     });
   });
 
@@ -389,28 +402,29 @@ describe.each([
     tunnel.send([dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "Y" }), { kind: "halfClose", streamId: s.id }]);
     expect(await tunnel.end(s.id)).toMatchObject({
       code: 0,
-      trailers: [
-        ["x-chat-end", "bye"],
-        ...mark(["x-intercepted-count", "2"]),
-      ],
+      trailers: [["x-chat-end", "bye"], ...mark(["x-intercepted-count", "2"])],
     });
     const frames = tunnel.frames.filter((f) => f.streamId === s.id);
     expect(frames[0]).toMatchObject({
       kind: "headers",
-      headers: [
-        ["x-chat", "hi"],
-        ...mark(["x-intercepted", "yes"]),
-      ],
+      headers: [["x-chat", "hi"], ...mark(["x-intercepted", "yes"])],
     });
     expect(messagesOf(tunnel, s.id, WeatherResponseSchema).map((r) => r.description)).toEqual(["X", "Y"]);
   });
 });
 
 /** A tunnel server over `impl` with the given router options, its direct calls on or off, and one raw tunnel to it. */
-async function withTunnelServer(direct: boolean, routerOptions: Partial<UniversalHandlerOptions>, run: (tunnel: RawTunnel) => Promise<void>): Promise<void> {
+async function withTunnelServer(
+  direct: boolean,
+  routerOptions: Partial<UniversalHandlerOptions>,
+  run: (tunnel: RawTunnel) => Promise<void>,
+): Promise<void> {
   const router = createConnectRouter(routerOptions);
   router.service(WeatherService, impl);
-  const tunnelServer = createTunnelServer({ handlers: router.handlers, direct: direct ? [directService(WeatherService, impl, routerOptions)] : [] });
+  const tunnelServer = createTunnelServer({
+    handlers: router.handlers,
+    direct: direct ? [directService(WeatherService, impl, routerOptions)] : [],
+  });
   const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
   httpServer.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
     if (!tunnelServer.handleUpgrade(req, socket, head)) socket.destroy();
@@ -442,11 +456,18 @@ describe("tunnel: direct services", () => {
     await withTunnelServer(direct, { shutdownSignal: shutdown.signal }, async (tunnel) => {
       released = new Promise((resolve) => (release = resolve));
       const s = streamOpener()(WEATHER.subscribeWeather);
-      tunnel.send([s.frame, dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "AWAIT_RELEASE" }), { kind: "halfClose", streamId: s.id }]);
+      tunnel.send([
+        s.frame,
+        dataFrame(s.id, GetWeatherRequestSchema, { cityCode: "AWAIT_RELEASE" }),
+        { kind: "halfClose", streamId: s.id },
+      ]);
       await nthMessage(tunnel, s.id, WeatherResponseSchema, 1);
       const reason = new ConnectError("shutting down", Code.Unavailable);
       shutdown.abort(reason);
-      tunnel.send([{ kind: "cancel", streamId: s.id }, { kind: "ping", streamId: 0, payload: 5 }]);
+      tunnel.send([
+        { kind: "cancel", streamId: s.id },
+        { kind: "ping", streamId: 0, payload: 5 },
+      ]);
       await tunnel.waitFor("pong", (f) => f.kind === "pong" && f.payload === 5);
       release();
       expect(seenContext?.signal.reason).toBe(reason);
@@ -459,36 +480,46 @@ describe("tunnel: direct services", () => {
     await withTunnelServer(direct, { shutdownSignal: shutdown.signal }, async (tunnel) => {
       const opener = streamOpener();
       const calls = Array.from({ length: 20 }, () => opener(WEATHER.getWeather));
-      tunnel.send(calls.flatMap((c) => [c.frame, dataFrame(c.id, GetWeatherRequestSchema, { cityCode: "SIGNAL" }), { kind: "halfClose" as const, streamId: c.id }]));
+      tunnel.send(
+        calls.flatMap((c) => [
+          c.frame,
+          dataFrame(c.id, GetWeatherRequestSchema, { cityCode: "SIGNAL" }),
+          { kind: "halfClose" as const, streamId: c.id },
+        ]),
+      );
       for (const c of calls) expect((await tunnel.end(c.id)).code).toBe(0);
       expect(messagesOf(tunnel, calls[0]?.id ?? 0, WeatherResponseSchema)[0]?.description).toBe(`aborted false ${Code.Unknown}`);
       expect(getEventListeners(shutdown.signal, "abort").length).toBe(before);
     });
   });
 
-  it.each([false, true])("a request gate sees the call's context, may refuse it, and what it leaves reaches the handler (direct: %s)", async (direct) => {
-    const requestGate = (ctx: HandlerContext) => {
-      if (ctx.requestHeader.get("x-let-in") !== "yes") throw new ConnectError("not today", Code.PermissionDenied);
-      ctx.values.set(GATE_NOTE, ctx.method.name);
-      ctx.responseHeader.set("x-gate", "passed");
-    };
-    await withTunnelServer(direct, { requestGate }, async (tunnel) => {
-      const opener = streamOpener();
-      const refused = opener(WEATHER.getWeather);
-      const allowed = opener(WEATHER.getWeather, [["x-let-in", "yes"]]);
-      for (const c of [refused, allowed]) tunnel.send([c.frame, dataFrame(c.id, GetWeatherRequestSchema, { cityCode: "GATED" }), { kind: "halfClose", streamId: c.id }]);
-      expect(await tunnel.end(refused.id)).toMatchObject({ code: Code.PermissionDenied, message: "not today" });
-      expect((await tunnel.end(allowed.id)).code).toBe(0);
-      expect(messagesOf(tunnel, allowed.id, WeatherResponseSchema)[0]?.description).toBe("gate said GetWeather, header passed");
-    });
-  });
+  it.each([false, true])(
+    "a request gate sees the call's context, may refuse it, and what it leaves reaches the handler (direct: %s)",
+    async (direct) => {
+      const requestGate = (ctx: HandlerContext) => {
+        if (ctx.requestHeader.get("x-let-in") !== "yes") throw new ConnectError("not today", Code.PermissionDenied);
+        ctx.values.set(GATE_NOTE, ctx.method.name);
+        ctx.responseHeader.set("x-gate", "passed");
+      };
+      await withTunnelServer(direct, { requestGate }, async (tunnel) => {
+        const opener = streamOpener();
+        const refused = opener(WEATHER.getWeather);
+        const allowed = opener(WEATHER.getWeather, [["x-let-in", "yes"]]);
+        for (const c of [refused, allowed])
+          tunnel.send([c.frame, dataFrame(c.id, GetWeatherRequestSchema, { cityCode: "GATED" }), { kind: "halfClose", streamId: c.id }]);
+        expect(await tunnel.end(refused.id)).toMatchObject({ code: Code.PermissionDenied, message: "not today" });
+        expect((await tunnel.end(allowed.id)).code).toBe(0);
+        expect(messagesOf(tunnel, allowed.id, WeatherResponseSchema)[0]?.description).toBe("gate said GetWeather, header passed");
+      });
+    },
+  );
 
   it("refuses a service listed twice", () => {
     const router = createConnectRouter();
     router.service(WeatherService, impl);
-    expect(() => createTunnelServer({ handlers: router.handlers, direct: [directService(WeatherService, impl), directService(WeatherService, impl)] })).toThrow(
-      /direct method \/weather\.WeatherService\/GetWeather is listed twice in `direct`/,
-    );
+    expect(() =>
+      createTunnelServer({ handlers: router.handlers, direct: [directService(WeatherService, impl), directService(WeatherService, impl)] }),
+    ).toThrow(/direct method \/weather\.WeatherService\/GetWeather is listed twice in `direct`/);
   });
 
   it("refuses a direct method that the router does not serve, saying what to do", () => {

@@ -176,7 +176,10 @@ describe("tunnel: flow control", () => {
     tunnel.send([{ kind: "windowUpdate", streamId: slow.id, bytes: 1_000_000 }]);
     const replayed = await nthMessage(tunnel, slow.id, WeatherResponseSchema, 200);
     expect(replayed.timestamp).toBeGreaterThan(BigInt(cursor));
-    tunnel.send([{ kind: "cancel", streamId: slow.id }, { kind: "cancel", streamId: fast.id }]);
+    tunnel.send([
+      { kind: "cancel", streamId: slow.id },
+      { kind: "cancel", streamId: fast.id },
+    ]);
   });
 
   it("the server grants request credit as the handler consumes it", async () => {
@@ -195,7 +198,11 @@ describe("tunnel: flow control", () => {
         sent++;
       }
       if (sent === 10) break;
-      const grant = await tunnel.waitFor("window_update", (f) => (f.kind === "windowUpdate" || f.kind === "end") && f.streamId === s.id, from);
+      const grant = await tunnel.waitFor(
+        "window_update",
+        (f) => (f.kind === "windowUpdate" || f.kind === "end") && f.streamId === s.id,
+        from,
+      );
       expect(grant.kind).toBe("windowUpdate");
       from = tunnel.frames.indexOf(grant) + 1;
       if (grant.kind === "windowUpdate") credit += grant.bytes;

@@ -65,7 +65,10 @@ function recorder(): Recorder {
   return r;
 }
 
-function fakeHandler(kind: "unary" | "server_streaming", respond: (req: UniversalServerRequest) => Promise<UniversalServerResponse>): UniversalHandler {
+function fakeHandler(
+  kind: "unary" | "server_streaming",
+  respond: (req: UniversalServerRequest) => Promise<UniversalServerResponse>,
+): UniversalHandler {
   const method = kind === "unary" ? WeatherService.method.getWeather : WeatherService.method.subscribeWeather;
   return Object.assign(respond, {
     protocolNames: ["connect"],
@@ -107,7 +110,13 @@ describe("startUniversalCall", () => {
       seen = req;
       return Promise.resolve({ status: 200, header: new Headers(), body: createAsyncIterable([endStream("{}")]) });
     });
-    const header = new Headers({ "x-a": "1", "content-type": "text/plain", "connect-accept-encoding": "gzip", "accept-encoding": "br", "connect-timeout-ms": "500" });
+    const header = new Headers({
+      "x-a": "1",
+      "content-type": "text/plain",
+      "connect-accept-encoding": "gzip",
+      "accept-encoding": "br",
+      "connect-timeout-ms": "500",
+    });
     const sink = recorder();
     start(handler, sink, header);
     await sink.ended;
@@ -128,9 +137,19 @@ describe("startUniversalCall", () => {
     // chunks: [a + b], [c split in three], [end split in two]
     const cStart = a.length + b.length;
     const endStart = cStart + c.length;
-    const chunks = [all.subarray(0, cStart), all.subarray(cStart, cStart + 2), all.subarray(cStart + 2, cStart + 6), all.subarray(cStart + 6, endStart + 3), all.subarray(endStart + 3)];
+    const chunks = [
+      all.subarray(0, cStart),
+      all.subarray(cStart, cStart + 2),
+      all.subarray(cStart + 2, cStart + 6),
+      all.subarray(cStart + 6, endStart + 3),
+      all.subarray(endStart + 3),
+    ];
     const handler = fakeHandler("server_streaming", () =>
-      Promise.resolve({ status: 200, header: new Headers({ "content-type": "application/connect+proto", "x-h": "1" }), body: createAsyncIterable(chunks) }),
+      Promise.resolve({
+        status: 200,
+        header: new Headers({ "content-type": "application/connect+proto", "x-h": "1" }),
+        body: createAsyncIterable(chunks),
+      }),
     );
     const sink = recorder();
     start(handler, sink);
@@ -177,14 +196,20 @@ describe("startUniversalCall", () => {
       { desc: WeatherResponseSchema, value: create(WeatherResponseSchema, { description: "why" }) },
     ]);
     const json = fakeHandler("unary", () =>
-      Promise.resolve({ status: 400, header: new Headers({ "content-type": "application/json" }), body: createAsyncIterable([errorToJsonBytes(error, {})]) }),
+      Promise.resolve({
+        status: 400,
+        header: new Headers({ "content-type": "application/json" }),
+        body: createAsyncIterable([errorToJsonBytes(error, {})]),
+      }),
     );
     const bare = fakeHandler("unary", () => Promise.resolve({ status: 415 }));
     const a = recorder();
     const b = recorder();
     start(json, a);
     start(bare, b);
-    expect(await a.ended).toEqual([{ kind: "end", code: Code.FailedPrecondition, message: "too cold", trailers: [], details: ["weather.WeatherResponse"] }]);
+    expect(await a.ended).toEqual([
+      { kind: "end", code: Code.FailedPrecondition, message: "too cold", trailers: [], details: ["weather.WeatherResponse"] },
+    ]);
     const [end] = await b.ended;
     expect(end).toMatchObject({ kind: "end", message: "HTTP 415" });
   });
@@ -196,7 +221,9 @@ describe("startUniversalCall", () => {
         return {
           next() {
             pulled++;
-            return Promise.resolve(pulled <= 5 ? { done: false, value: envelope(text(String(pulled))) } : { done: false, value: endStream("{}") });
+            return Promise.resolve(
+              pulled <= 5 ? { done: false, value: envelope(text(String(pulled))) } : { done: false, value: endStream("{}") },
+            );
           },
         };
       },

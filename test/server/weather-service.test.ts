@@ -24,7 +24,13 @@ function context(header: HeadersInit = {}): HandlerContext {
 describe("weather service readings", () => {
   it("are frozen, and the newest reading of a city is one object shared by every call", () => {
     const clock = createFakeClock(1_800_000_000_500);
-    const impl = createWeatherServiceImpl({ tickMs: TICK_MS, historyWindowMs: 600_000, maxReportBatch: 10, clock, shutdownSignal: new AbortController().signal });
+    const impl = createWeatherServiceImpl({
+      tickMs: TICK_MS,
+      historyWindowMs: 600_000,
+      maxReportBatch: 10,
+      clock,
+      shutdownSignal: new AbortController().signal,
+    });
     const request = create(GetWeatherRequestSchema, { cityCode: "NYC" });
     const a = impl.getWeather(request, context());
     const b = impl.getWeather(request, context());
@@ -41,7 +47,13 @@ describe("weather service readings", () => {
 
   it("replays older ticks as fresh readings of their own, without disturbing the shared newest one", async () => {
     const clock = createFakeClock(1_800_000_000_500);
-    const impl = createWeatherServiceImpl({ tickMs: TICK_MS, historyWindowMs: 600_000, maxReportBatch: 10, clock, shutdownSignal: new AbortController().signal });
+    const impl = createWeatherServiceImpl({
+      tickMs: TICK_MS,
+      historyWindowMs: 600_000,
+      maxReportBatch: 10,
+      clock,
+      shutdownSignal: new AbortController().signal,
+    });
     const request = create(GetWeatherRequestSchema, { cityCode: "NYC" });
     const newest = impl.getWeather(request, context());
     const now = tickAt(clock.now(), TICK_MS);

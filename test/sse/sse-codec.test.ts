@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { createSseDecoder } from "../../src/codec/sse-decoder.js";
-import { encodeSseComment, encodeSseEvent, encodeSseRetry } from "../../src/codec/sse-encoder.js";
-import { sseMethodUrl } from "../../src/codec/sse-protocol.js";
+import { createSseDecoder } from "../../src/codec/sse/decoder.js";
+import { encodeSseComment, encodeSseEvent, encodeSseRetry } from "../../src/codec/sse/encoder.js";
+import { sseMethodUrl } from "../../src/codec/sse/protocol.js";
 import {
   encodeSseStatus,
   parseSseStatus,
@@ -10,7 +10,7 @@ import {
   sseStatusFromError,
   sseStatusFromErrorJson,
   sseStatusOk,
-} from "../../src/codec/sse-status.js";
+} from "../../src/codec/sse/status.js";
 
 type Seen = ["message", string, string | undefined] | ["end", string] | ["resume", string];
 

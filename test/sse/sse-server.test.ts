@@ -38,7 +38,10 @@ describe("SSE endpoints of the reference server", () => {
     clock.advance(tickMs);
     const [second] = await stream.events(1);
     stream.close();
-    for (const [event, tick] of [[first, startTick], [second, startTick + 1]] as const) {
+    for (const [event, tick] of [
+      [first, startTick],
+      [second, startTick + 1],
+    ] as const) {
       expect(event?.id).toBe(String(tick * tickMs));
       expect(event?.event).toBeUndefined();
       expect(fromJsonString(WeatherResponseSchema, event?.data ?? "")).toEqual(readingAt(nyc, tick, tickMs));
@@ -67,9 +70,7 @@ describe("SSE endpoints of the reference server", () => {
     const message = Buffer.from(toBinary(GetWeatherRequestSchema, create(GetWeatherRequestSchema, { cityCode: "NYC" })));
     const stream = await openEventStream(`${sse}/GetWeather?encoding=proto&base64=1&message=${message.toString("base64url")}`);
     const [event] = await stream.events(1);
-    expect(fromBinary(WeatherResponseSchema, Buffer.from(event?.data ?? "", "base64")).timestamp).toBe(
-      BigInt(startTick * tickMs),
-    );
+    expect(fromBinary(WeatherResponseSchema, Buffer.from(event?.data ?? "", "base64")).timestamp).toBe(BigInt(startTick * tickMs));
     stream.close();
   });
 

@@ -86,9 +86,11 @@ describe("createSseTransport against the reference server", () => {
   it("maps server errors to their codes, unary and streaming", async () => {
     expect((await failure(client().getWeather({ cityCode: "ZZZ" }))).code).toBe(Code.InvalidArgument);
     const stream = client().subscribeWeather({ cityCode: "ZZZ" });
-    const error = await failure((async () => {
-      for await (const _ of stream) throw new Error("no reading expected");
-    })());
+    const error = await failure(
+      (async () => {
+        for await (const _ of stream) throw new Error("no reading expected");
+      })(),
+    );
     expect([error.code, error.rawMessage]).toEqual([Code.InvalidArgument, expect.stringMatching(/unknown city_code/)]);
   });
 
@@ -97,18 +99,22 @@ describe("createSseTransport against the reference server", () => {
     const sse = createClient(WeatherService, createSseTransport({ baseUrl: server.url, fetch: cuttable.fetch }));
     const batch = await failure(sse.reportBatch(createAsyncIterable([create(WeatherResponseSchema, { temperature: 1 })])));
     expect([batch.code, batch.rawMessage]).toEqual([Code.Unimplemented, expect.stringMatching(/WebSocket/)]);
-    const chat = await failure((async () => {
-      for await (const _ of sse.weatherChat(createAsyncIterable([]))) break;
-    })());
+    const chat = await failure(
+      (async () => {
+        for await (const _ of sse.weatherChat(createAsyncIterable([]))) break;
+      })(),
+    );
     expect(chat.code).toBe(Code.Unimplemented);
     expect(cuttable.requests).toHaveLength(0);
   });
 
   it("applies the deadline of timeoutMs as DeadlineExceeded", async () => {
-    const error = await failure((async () => {
-      // The manual clock never reaches the next tick: only the deadline ends this.
-      for await (const _ of client().subscribeWeather({ cityCode: "LON" }, { timeoutMs: 50 })) continue;
-    })());
+    const error = await failure(
+      (async () => {
+        // The manual clock never reaches the next tick: only the deadline ends this.
+        for await (const _ of client().subscribeWeather({ cityCode: "LON" }, { timeoutMs: 50 })) continue;
+      })(),
+    );
     expect(error.code).toBe(Code.DeadlineExceeded);
   });
 
@@ -122,33 +128,35 @@ describe("createSseTransport against the reference server", () => {
       return res;
     };
     const cuttable = createCuttableFetch();
-    const sse = createClient(WeatherService, createSseTransport({ baseUrl: server.url, interceptors: [interceptor], fetch: cuttable.fetch }));
+    const sse = createClient(
+      WeatherService,
+      createSseTransport({ baseUrl: server.url, interceptors: [interceptor], fetch: cuttable.fetch }),
+    );
     await sse.getWeather({ cityCode: "LON" });
-    expect(seen).toEqual([
-      `GetWeather ${server.url}/sse/weather.WeatherService/GetWeather application/proto`,
-      "header text/event-stream",
-    ]);
+    expect(seen).toEqual([`GetWeather ${server.url}/sse/weather.WeatherService/GetWeather application/proto`, "header text/event-stream"]);
     expect(cuttable.requests[0]?.headers.get("x-from-interceptor")).toBe("1");
   });
 
   it("reports a stream cut before its end event as Unavailable", async () => {
     const cuttable = createCuttableFetch();
     const sse = createClient(WeatherService, createSseTransport({ baseUrl: server.url, fetch: cuttable.fetch }));
-    const error = await failure((async () => {
-      for await (const _ of sse.subscribeWeather({ cityCode: "LON" })) cuttable.cut();
-    })());
+    const error = await failure(
+      (async () => {
+        for await (const _ of sse.subscribeWeather({ cityCode: "LON" })) cuttable.cut();
+      })(),
+    );
     expect([error.code, error.rawMessage]).toEqual([Code.Unavailable, expect.stringMatching(/Last-Event-ID/)]);
   });
 
   it("reports a body that ends without an end event as Unavailable", async () => {
-    const truncated = () =>
-      Promise.resolve(new Response("retry: 1\n\ndata: \n\n", { headers: { "content-type": "text/event-stream" } }));
+    const truncated = () => Promise.resolve(new Response("retry: 1\n\ndata: \n\n", { headers: { "content-type": "text/event-stream" } }));
     const sse = createClient(WeatherService, createSseTransport({ baseUrl: server.url, fetch: truncated }));
     expect((await failure(sse.getWeather({ cityCode: "LON" }))).code).toBe(Code.Unavailable);
   });
 
   it("reassembles events split anywhere, even inside a UTF-8 character, and rejects bad data with Internal", async () => {
-    const text = 'retry: 5\r\n\r\n: hi\r\ndata: {"description":"12 °C",\r\ndata: "timestamp":"7"}\r\n\r\nevent: end\r\ndata: {"code":"ok"}\r\n\r\n';
+    const text =
+      'retry: 5\r\n\r\n: hi\r\ndata: {"description":"12 °C",\r\ndata: "timestamp":"7"}\r\n\r\nevent: end\r\ndata: {"code":"ok"}\r\n\r\n';
     const bytes = new TextEncoder().encode(text);
     const byteByByte = () =>
       Promise.resolve(
@@ -165,8 +173,7 @@ describe("createSseTransport against the reference server", () => {
     const json = createClient(WeatherService, createSseTransport({ baseUrl: server.url, useBinaryFormat: false, fetch: byteByByte }));
     expect(await json.getWeather({ cityCode: "LON" })).toMatchObject({ description: "12 °C", timestamp: 7n });
 
-    const answer = (body: string) => () =>
-      Promise.resolve(new Response(body, { headers: { "content-type": "text/event-stream" } }));
+    const answer = (body: string) => () => Promise.resolve(new Response(body, { headers: { "content-type": "text/event-stream" } }));
     const bad = (body: string) => createClient(WeatherService, createSseTransport({ baseUrl: server.url, fetch: answer(body) }));
     const end = 'event: end\ndata: {"code":"ok"}\n\n';
     expect((await failure(bad(`data: !!notbase64protobuf\n\n${end}`).getWeather({}))).code).toBe(Code.Internal);
@@ -189,8 +196,7 @@ describe("createSseTransport against the reference server", () => {
   });
 
   it("reports a Connect JSON error answer with its code, not as an open failure", async () => {
-    const answer = () =>
-      Promise.resolve(Response.json({ code: "permission_denied", message: "not you" }, { status: 403 }));
+    const answer = () => Promise.resolve(Response.json({ code: "permission_denied", message: "not you" }, { status: 403 }));
     const sse = createClient(WeatherService, createSseTransport({ baseUrl: server.url, fetch: answer }));
     const error = await failure(sse.getWeather({ cityCode: "LON" }));
     expect([error.code, error.rawMessage, isTransportOpenFailure(error)]).toEqual([Code.PermissionDenied, "not you", false]);

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, DEFAULT_RECONNECT_POLICY, resolveReconnectPolicy } from "../../src/codec/backoff.js";
+import { backoffDelayMs, DEFAULT_RECONNECT_POLICY, resolveReconnectPolicy } from "../../src/subscription/backoff.js";
 import { canCarry, createTransportChooser } from "../../src/subscription/transport-chooser.js";
 
 describe("backoff with full jitter", () => {

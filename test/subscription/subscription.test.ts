@@ -1,7 +1,7 @@
 import { create, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { resolveReconnectPolicy } from "../../src/codec/backoff.js";
+import { resolveReconnectPolicy } from "../../src/subscription/backoff.js";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../src/codec/resume.js";
 import { type GetWeatherRequestSchema, type WeatherResponse, WeatherResponseSchema } from "../../src/gen/weather_pb.js";
 import type { PageLifecycle } from "../../src/subscription/page-lifecycle.js";

@@ -47,7 +47,9 @@ describe("createLazyTransport", () => {
     );
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.Unavailable);
-    expect((error as ConnectError).rawMessage).toMatch(/could not load the test transport: TypeError: Failed to fetch dynamically imported module/);
+    expect((error as ConnectError).rawMessage).toMatch(
+      /could not load the test transport: TypeError: Failed to fetch dynamically imported module/,
+    );
     expect(isTransportOpenFailure(error)).toBe(true);
     expect((await client.getWeather({ cityCode: "NYC" })).description).toBe("now in NYC");
     expect(attempt).toBe(2);

@@ -15,7 +15,14 @@ const dataFrame = (streamId: number, ...timestamps: bigint[]): Frame => ({
   streamId,
   chunks: timestamps.map((t) => envelope(toBinary(WeatherResponseSchema, reading(t)))),
 });
-const ok = (streamId: number, trailers: [string, string][] = []): Frame => ({ kind: "end", streamId, code: 0, message: "", details: [], trailers });
+const ok = (streamId: number, trailers: [string, string][] = []): Frame => ({
+  kind: "end",
+  streamId,
+  code: 0,
+  message: "",
+  details: [],
+  trailers,
+});
 
 function setup(options: Partial<WebSocketTransportOptions> = {}) {
   const { webSocket, sockets } = fakeWebSocketFactory();
@@ -70,7 +77,11 @@ describe("WebSocket transport (against a scripted server)", () => {
     await microtasks();
     expect(sockets).toHaveLength(1);
     expect(socket().sent).toHaveLength(1);
-    expect(socket().frames.filter((f) => f.kind === "open").map((f) => f.streamId)).toEqual([1, 2]);
+    expect(
+      socket()
+        .frames.filter((f) => f.kind === "open")
+        .map((f) => f.streamId),
+    ).toEqual([1, 2]);
     socket().deliver([dataFrame(2, 2n), ok(2), dataFrame(1, 1n), ok(1)]);
     expect([(await a).timestamp, (await b).timestamp]).toEqual([1n, 2n]);
   });
@@ -106,7 +117,9 @@ describe("WebSocket transport (against a scripted server)", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.Unavailable);
     expect(isTransportOpenFailure(error)).toBe(true);
-    expect((error as ConnectError).rawMessage).toContain("could not open a WebSocket to ws://weather.test/ws: it closed before opening (code 1006)");
+    expect((error as ConnectError).rawMessage).toContain(
+      "could not open a WebSocket to ws://weather.test/ws: it closed before opening (code 1006)",
+    );
   });
 
   it("gives up opening after connectTimeoutMs", async () => {
@@ -286,11 +299,14 @@ describe("WebSocket transport (against a scripted server)", () => {
 
   it.each([
     { path: "on the tunnel core", interceptors: [] as Interceptor[] },
-    { path: "through connect's call pipeline", interceptors: [((next) => (req) => next(req))] },
+    { path: "through connect's call pipeline", interceptors: [(next) => (req) => next(req)] },
   ])("fails a unary request that does not serialize with a ConnectError, sending nothing ($path)", async ({ interceptors }) => {
     const { transport, sockets } = setup({ interceptors });
     // A method taking WeatherResponse, whose int64 timestamp cannot hold "soon".
-    const method = { ...WeatherService.method.getWeather, input: WeatherResponseSchema } as unknown as typeof WeatherService.method.getWeather;
+    const method = {
+      ...WeatherService.method.getWeather,
+      input: WeatherResponseSchema,
+    } as unknown as typeof WeatherService.method.getWeather;
     const error = await transport.unary(method, undefined, undefined, undefined, { timestamp: "soon" } as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.Unknown);
@@ -311,7 +327,10 @@ describe("WebSocket transport (against a scripted server)", () => {
     // 40 messages of ~30 bytes: 1200+ bytes, beyond the window, sent in two frames.
     const messageBytes = toBinary(WeatherResponseSchema, reading(1n)).length + 5;
     const perFrame = Math.floor(window / messageBytes);
-    socket().deliver([{ kind: "headers", streamId: 1, headers: [] }, dataFrame(1, ...Array.from({ length: perFrame }, (_, i) => BigInt(i + 1)))]);
+    socket().deliver([
+      { kind: "headers", streamId: 1, headers: [] },
+      dataFrame(1, ...Array.from({ length: perFrame }, (_, i) => BigInt(i + 1))),
+    ]);
     await first;
     for (let i = 1; i < perFrame; i++) await it.next();
     await microtasks();
@@ -351,7 +370,10 @@ describe("WebSocket transport (against a scripted server)", () => {
     await microtasks();
     socket().accept();
     await microtasks();
-    socket().deliver([{ kind: "headers", streamId: 1, headers: [] }, { kind: "goAway", streamId: 0, lastStreamId: 1, message: "bye" }]);
+    socket().deliver([
+      { kind: "headers", streamId: 1, headers: [] },
+      { kind: "goAway", streamId: 0, lastStreamId: 1, message: "bye" },
+    ]);
     const next = client.getWeather({ cityCode: "NYC" });
     await microtasks();
     expect(sockets).toHaveLength(2);

@@ -63,7 +63,11 @@ describe("WebSocket transport against the real server", () => {
     try {
       for await (const r of client.subscribeWeather(
         { cityCode: "LON" },
-        { signal: abort.signal, headers: { [RESUME_AFTER_HEADER]: cursor.toString() }, onHeader: (h) => (status = h.get(RESUME_STATUS_HEADER)) },
+        {
+          signal: abort.signal,
+          headers: { [RESUME_AFTER_HEADER]: cursor.toString() },
+          onHeader: (h) => (status = h.get(RESUME_STATUS_HEADER)),
+        },
       )) {
         got.push(r.timestamp);
         if (got.length === 3) abort.abort();
@@ -77,7 +81,9 @@ describe("WebSocket transport against the real server", () => {
 
   it("sends a client stream with ReportBatch", async () => {
     const client = createClient(WeatherService, transport);
-    const readings = [10, 20, 30].map((t, i) => create(WeatherResponseSchema, { temperature: t, humidity: 50 + i, timestamp: BigInt(i + 1) }));
+    const readings = [10, 20, 30].map((t, i) =>
+      create(WeatherResponseSchema, { temperature: t, humidity: 50 + i, timestamp: BigInt(i + 1) }),
+    );
     const summary = await client.reportBatch(createAsyncIterable(readings));
     expect(summary).toMatchObject({ temperature: 20, humidity: 51, description: "3 readings", timestamp: 3n });
   });
@@ -110,7 +116,9 @@ describe("WebSocket transport against the real server", () => {
   it("carries 100 concurrent mixed calls over one connection", async () => {
     const client = createClient(WeatherService, transport);
     const calls = Array.from({ length: 100 }, async (_, i) => {
-      if (i % 4 === 0) return (await client.reportBatch(createAsyncIterable([create(WeatherResponseSchema, { temperature: i, timestamp: 1n })]))).temperature;
+      if (i % 4 === 0)
+        return (await client.reportBatch(createAsyncIterable([create(WeatherResponseSchema, { temperature: i, timestamp: 1n })])))
+          .temperature;
       if (i % 4 === 1) {
         const abort = new AbortController();
         for await (const r of client.subscribeWeather({ cityCode: "BER" }, { signal: abort.signal })) {

@@ -27,7 +27,9 @@ export function writeEnvelopeHeader(buf: Uint8Array, pos: number, flags: number,
 
 /** The payload length in the envelope header at `pos` (the caller checks that five bytes are there). */
 export function readEnvelopeLength(buf: Uint8Array, pos: number): number {
-  return (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number);
+  return (
+    (((buf[pos + 1] as number) << 24) >>> 0) + ((buf[pos + 2] as number) << 16) + ((buf[pos + 3] as number) << 8) + (buf[pos + 4] as number)
+  );
 }
 
 /**

@@ -15,7 +15,13 @@ export interface ErrorDetailField {
 /** Everything but `data`, which the decoder hands over as a view instead. */
 export type ControlFrame =
   | { readonly kind: "hello"; readonly streamId: 0; readonly headers: HeaderList }
-  | { readonly kind: "open"; readonly streamId: number; readonly path: string; readonly headers: HeaderList; readonly initialWindow: number }
+  | {
+      readonly kind: "open";
+      readonly streamId: number;
+      readonly path: string;
+      readonly headers: HeaderList;
+      readonly initialWindow: number;
+    }
   | { readonly kind: "headers"; readonly streamId: number; readonly headers: HeaderList }
   | { readonly kind: "halfClose"; readonly streamId: number }
   | {

@@ -16,17 +16,14 @@ export interface EnvelopeSplitter {
  * @param maxBytes - largest envelope payload accepted; a bigger one throws a
  *   RangeError from `push` (the handler broke its own `writeMaxBytes`).
  */
-export function createEnvelopeSplitter(
-  onEnvelope: (flags: number, data: Uint8Array) => void,
-  maxBytes = 0xffff_ffff,
-): EnvelopeSplitter {
+export function createEnvelopeSplitter(onEnvelope: (flags: number, data: Uint8Array) => void, maxBytes = 0xffff_ffff): EnvelopeSplitter {
   let pending: Uint8Array | undefined;
 
   function split(bytes: Uint8Array): Uint8Array | undefined {
     let offset = 0;
     while (bytes.length - offset >= 5) {
       const length =
-        ((bytes[offset + 1] ?? 0) * 0x1000000) +
+        (bytes[offset + 1] ?? 0) * 0x1000000 +
         (((bytes[offset + 2] ?? 0) << 16) | ((bytes[offset + 3] ?? 0) << 8) | (bytes[offset + 4] ?? 0));
       if (length > maxBytes) throw new RangeError(`envelope of ${length} bytes exceeds ${maxBytes}`);
       if (bytes.length - offset - 5 < length) break;

@@ -2,8 +2,8 @@ import { fromBinary, fromJsonString, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, endStreamFlag } from "@connectrpc/connect/protocol-connect";
-import { encodeSseEvent } from "../../codec/sse-encoder.js";
-import { SSE_END_EVENT, SSE_RESUME_EVENT } from "../../codec/sse-protocol.js";
+import { encodeSseEvent } from "../../codec/sse/encoder.js";
+import { SSE_END_EVENT, SSE_RESUME_EVENT } from "../../codec/sse/protocol.js";
 import {
   encodeSseStatus,
   type SseStatus,
@@ -11,7 +11,7 @@ import {
   sseStatusFromError,
   sseStatusFromErrorJson,
   sseStatusOk,
-} from "../../codec/sse-status.js";
+} from "../../codec/sse/status.js";
 import { createEnvelopeSplitter } from "./envelope-splitter.js";
 import type { SseResume } from "./sse-resume.js";
 import type { SseWriter } from "./sse-writer.js";
@@ -128,4 +128,3 @@ function parseJson(bytes: Uint8Array): unknown {
     return undefined;
   }
 }
-

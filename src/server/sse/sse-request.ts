@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { SSE_LAST_EVENT_ID_PARAM } from "../../codec/sse-protocol.js";
+import { SSE_LAST_EVENT_ID_PARAM } from "../../codec/sse/protocol.js";
 import type { NodeRequest } from "../node-http.js";
 
 /** An SSE request, validated and read: what the route dispatches into a handler. */
@@ -32,10 +32,7 @@ export async function readSseRequest(req: NodeRequest, url: URL, maxBytes: numbe
   const contentType = firstHeader(req.headers["content-type"]) ?? "";
   const match = postContentType.exec(contentType);
   if (match === null) {
-    throw new ConnectError(
-      `an SSE POST body must be application/proto or application/json, got "${contentType}"`,
-      Code.InvalidArgument,
-    );
+    throw new ConnectError(`an SSE POST body must be application/proto or application/json, got "${contentType}"`, Code.InvalidArgument);
   }
   const binary = match[1]?.toLowerCase() === "proto";
   return { binary, message: await readBody(req, maxBytes), lastEventId };

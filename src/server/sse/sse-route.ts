@@ -2,8 +2,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
 import { type Clock, systemClock } from "../../clock.js";
-import { SSE_PATH_PREFIX } from "../../codec/sse-protocol.js";
-import { sseStatusFromError } from "../../codec/sse-status.js";
+import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
+import { sseStatusFromError } from "../../codec/sse/status.js";
 import type { RouteHandler } from "../http-handler.js";
 import { type NodeRequest, type NodeResponse, sendResponse } from "../node-http.js";
 import { endEvent, pumpResponse } from "./pump-response.js";
@@ -99,9 +99,15 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
     if (!pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return false;
     const handler = handlers.get(pathname);
     if (handler === undefined) {
-      reject(res, new ConnectError(`no method at ${pathname}; SSE paths are ${SSE_PATH_PREFIX}/{package.Service}/{Method}`, Code.Unimplemented), 404);
+      reject(
+        res,
+        new ConnectError(`no method at ${pathname}; SSE paths are ${SSE_PATH_PREFIX}/{package.Service}/{Method}`, Code.Unimplemented),
+        404,
+      );
     } else if (req.method !== "GET" && req.method !== "POST") {
-      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${req.method ?? "?"}`, Code.Unimplemented), 405, { allow: "GET, POST" });
+      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${req.method ?? "?"}`, Code.Unimplemented), 405, {
+        allow: "GET, POST",
+      });
     } else if (handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming") {
       const kind = handler.method.methodKind === "bidi_streaming" ? "bidi-streaming" : "client-streaming";
       reject(

@@ -1,7 +1,7 @@
 import type * as http from "node:http";
 import type { Clock } from "../../clock.js";
-import { encodeSseComment, encodeSseRetry } from "../../codec/sse-encoder.js";
-import { SSE_CONTENT_TYPE } from "../../codec/sse-protocol.js";
+import { encodeSseComment, encodeSseRetry } from "../../codec/sse/encoder.js";
+import { SSE_CONTENT_TYPE } from "../../codec/sse/protocol.js";
 import type { NodeResponse } from "../node-http.js";
 
 /** Options of {@link createSseWriter}. */

@@ -22,9 +22,6 @@ export type WeatherSseRouteOptions = Omit<SseRouteOptions, "handlers" | "resume"
  * The reference server's SSE route: {@link createSseRoute} over the router's
  * handlers, with `SubscribeWeather` resumable by {@link weatherSseResume}.
  */
-export function createWeatherSseRoute(
-  handlers: readonly UniversalHandler[],
-  options: WeatherSseRouteOptions = {},
-): RouteHandler {
+export function createWeatherSseRoute(handlers: readonly UniversalHandler[], options: WeatherSseRouteOptions = {}): RouteHandler {
   return createSseRoute({ ...options, handlers, resume: [weatherSseResume] });
 }

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { RawData, WebSocket } from "ws";
 import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
-import { StreamTable } from "../../codec/tunnel/stream-table.js";
+import { StreamTable } from "../../transport/websocket/stream-table.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
@@ -19,7 +19,9 @@ export interface TunnelConnection {
 }
 
 /** Frames held back while an asynchronous `authenticate` runs. */
-type Deferred = ControlFrame | { readonly kind: "deferredData"; readonly streamId: number; readonly buf: Uint8Array; readonly start: number; readonly end: number };
+type Deferred =
+  | ControlFrame
+  | { readonly kind: "deferredData"; readonly streamId: number; readonly buf: Uint8Array; readonly start: number; readonly end: number };
 
 type State =
   | { readonly kind: "awaitingHello" }

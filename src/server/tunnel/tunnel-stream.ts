@@ -1,6 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
-import { type ControlFrame, DEFAULT_INITIAL_WINDOW, ENVELOPE_HEADER_BYTES, type HeaderList, readEnvelopeLength } from "../../codec/tunnel/index.js";
+import {
+  type ControlFrame,
+  DEFAULT_INITIAL_WINDOW,
+  ENVELOPE_HEADER_BYTES,
+  type HeaderList,
+  readEnvelopeLength,
+} from "../../codec/tunnel/index.js";
 import { type DirectMethod, startDirectCall } from "../direct-call.js";
 import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
 import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
@@ -77,7 +83,9 @@ export class TunnelStream implements UniversalCallSink {
   onData(buf: Uint8Array, start: number, end: number): void {
     if (this.phase === "ended" || this.requestDone) return;
     if (this.receiveCredit <= 0) {
-      this.fail(new ConnectError(`the client sent data beyond its flow-control credit of ${DEFAULT_INITIAL_WINDOW} bytes`, Code.ResourceExhausted));
+      this.fail(
+        new ConnectError(`the client sent data beyond its flow-control credit of ${DEFAULT_INITIAL_WINDOW} bytes`, Code.ResourceExhausted),
+      );
       return;
     }
     this.receiveCredit -= end - start;
@@ -101,7 +109,9 @@ export class TunnelStream implements UniversalCallSink {
     }
     const envelope = this.single;
     if (envelope === undefined) {
-      this.fail(new ConnectError(`${this.handler.requestPath} takes exactly one request message before half_close, got none`, Code.InvalidArgument));
+      this.fail(
+        new ConnectError(`${this.handler.requestPath} takes exactly one request message before half_close, got none`, Code.InvalidArgument),
+      );
       return;
     }
     this.single = undefined;
@@ -197,7 +207,9 @@ export class TunnelStream implements UniversalCallSink {
     let pos = start;
     while (pos < end) {
       if (pos + ENVELOPE_HEADER_BYTES > end) {
-        this.fail(new ConnectError("a data frame must hold whole envelopes; this one ends inside an envelope header", Code.InvalidArgument));
+        this.fail(
+          new ConnectError("a data frame must hold whole envelopes; this one ends inside an envelope header", Code.InvalidArgument),
+        );
         return -1;
       }
       const flags = buf[pos] as number;
@@ -207,7 +219,9 @@ export class TunnelStream implements UniversalCallSink {
         return -1;
       }
       if (length > limit) {
-        this.fail(new ConnectError(`a request message of ${length} bytes is over the server's limit of ${limit} bytes`, Code.ResourceExhausted));
+        this.fail(
+          new ConnectError(`a request message of ${length} bytes is over the server's limit of ${limit} bytes`, Code.ResourceExhausted),
+        );
         return -1;
       }
       pos += ENVELOPE_HEADER_BYTES + length;

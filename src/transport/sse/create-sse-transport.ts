@@ -14,8 +14,8 @@ import {
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
-import { decodeSseBase64 } from "../../codec/sse-base64.js";
-import { SSE_CONTENT_TYPE, sseMethodUrl } from "../../codec/sse-protocol.js";
+import { decodeSseBase64 } from "../../codec/sse/base64.js";
+import { SSE_CONTENT_TYPE, sseMethodUrl } from "../../codec/sse/protocol.js";
 import { requestCommon } from "../request-common.js";
 import { type FetchFn, openSse } from "./open-sse.js";
 import { createSseMessageReader, type SseMessageReader } from "./sse-message-reader.js";
@@ -91,9 +91,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
     message: MessageShape<I>,
     signal: AbortSignal,
   ): Promise<{ header: Headers; reader: SseMessageReader<MessageShape<O>> }> {
-    const body = binary
-      ? toBinary(method.input, message, options.binaryOptions)
-      : toJsonString(method.input, message, options.jsonOptions);
+    const body = binary ? toBinary(method.input, message, options.binaryOptions) : toJsonString(method.input, message, options.jsonOptions);
     const res = await openSse({ fetch: fetchFn, url, header, body, signal, credentials: options.credentials });
     const reader = createSseMessageReader(res.body, {
       parse: binary
@@ -116,7 +114,12 @@ export function createSseTransport(options: SseTransportOptions): Transport {
         signal,
         timeoutMs: timeout,
         req: {
-          ...requestCommon(method, sseMethodUrl(options.baseUrl, method.parent.typeName, method.name), requestHeader(header, timeout), contextValues),
+          ...requestCommon(
+            method,
+            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
+            requestHeader(header, timeout),
+            contextValues,
+          ),
           stream: false,
           message: input,
         },
@@ -129,10 +132,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
             count++;
           }
           if (message === undefined || count > 1) {
-            throw new ConnectError(
-              `protocol error: a unary SSE response carried ${count} messages instead of one`,
-              Code.Internal,
-            );
+            throw new ConnectError(`protocol error: a unary SSE response carried ${count} messages instead of one`, Code.Internal);
           }
           return { stream: false, service: method.parent, method, header: resHeader, message, trailer: reader.trailer };
         },
@@ -154,7 +154,12 @@ export function createSseTransport(options: SseTransportOptions): Transport {
         signal,
         timeoutMs: timeout,
         req: {
-          ...requestCommon(method, sseMethodUrl(options.baseUrl, method.parent.typeName, method.name), requestHeader(header, timeout), contextValues),
+          ...requestCommon(
+            method,
+            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
+            requestHeader(header, timeout),
+            contextValues,
+          ),
           stream: true,
           message: input,
         },

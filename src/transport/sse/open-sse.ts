@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { getAbortSignalReason } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, errorFromJson } from "@connectrpc/connect/protocol-connect";
-import { SSE_CONTENT_TYPE } from "../../codec/sse-protocol.js";
+import { SSE_CONTENT_TYPE } from "../../codec/sse/protocol.js";
 import { transportOpenFailure } from "../open-error.js";
 
 /** The `fetch` the SSE transport calls: the global one or any compatible function. */

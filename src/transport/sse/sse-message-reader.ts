@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { getAbortSignalReason } from "@connectrpc/connect/protocol";
-import { createSseDecoder } from "../../codec/sse-decoder.js";
-import { parseSseStatus, type SseOutcome } from "../../codec/sse-status.js";
+import { createSseDecoder } from "../../codec/sse/decoder.js";
+import { parseSseStatus, type SseOutcome } from "../../codec/sse/status.js";
 
 /** Options of {@link createSseMessageReader}. */
 export interface SseMessageReaderOptions<T> {
@@ -33,10 +33,7 @@ export interface SseMessageReader<T> {
 }
 
 /** Creates a reader over `body` (a `text/event-stream` in UTF-8). */
-export function createSseMessageReader<T>(
-  body: ReadableStream<Uint8Array>,
-  options: SseMessageReaderOptions<T>,
-): SseMessageReader<T> {
+export function createSseMessageReader<T>(body: ReadableStream<Uint8Array>, options: SseMessageReaderOptions<T>): SseMessageReader<T> {
   const reader = body.getReader();
   const text = new TextDecoder();
   const trailer = new Headers();
@@ -113,9 +110,7 @@ export function createSseMessageReader<T>(
       return Promise.resolve({ done: false, value });
     }
     if (outcome !== undefined) {
-      return outcome.error === undefined
-        ? Promise.resolve({ done: true, value: undefined })
-        : Promise.reject(outcome.error);
+      return outcome.error === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(outcome.error);
     }
     return fill().then(next);
   }

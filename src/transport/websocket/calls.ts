@@ -1,6 +1,6 @@
 import { type DescMessage, type DescMethodStreaming, type DescMethodUnary, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { StreamHandler, TunnelStream } from "./stream-handler.js";
+import type { StreamHandler, ClientTunnelStream } from "./stream-handler.js";
 
 /** A unary call's answer. Headers and trailers that did not come are made (empty) only when read. */
 export class UnaryAnswer<O extends DescMessage> {
@@ -21,7 +21,7 @@ export class UnaryAnswer<O extends DescMessage> {
 
 /** Collects the single response of a unary call. */
 export class UnaryCall<I extends DescMessage, O extends DescMessage> implements StreamHandler {
-  stream: TunnelStream | undefined;
+  stream: ClientTunnelStream | undefined;
   private header: Headers | undefined;
   private message: MessageShape<O> | undefined;
   private failure: ConnectError | undefined;
@@ -45,14 +45,21 @@ export class UnaryCall<I extends DescMessage, O extends DescMessage> implements 
     try {
       this.message = fromBinary(this.method.output, buf.subarray(start, end));
     } catch (e) {
-      this.failure ??= new ConnectError(`failed to decode ${this.method.output.typeName}: ${String(e)}`, Code.Internal, undefined, undefined, e);
+      this.failure ??= new ConnectError(
+        `failed to decode ${this.method.output.typeName}: ${String(e)}`,
+        Code.Internal,
+        undefined,
+        undefined,
+        e,
+      );
     }
   }
 
   onEnd(error: ConnectError | undefined, trailer: Headers | undefined): void {
     const failure = error ?? this.failure;
     if (failure !== undefined) this.reject(failure);
-    else if (this.message === undefined) this.reject(new ConnectError("protocol error: missing output message for unary method", Code.Unimplemented));
+    else if (this.message === undefined)
+      this.reject(new ConnectError("protocol error: missing output message for unary method", Code.Unimplemented));
     else this.resolve(new UnaryAnswer(this.header, this.message, trailer));
   }
 }
@@ -63,7 +70,7 @@ export class UnaryCall<I extends DescMessage, O extends DescMessage> implements 
  * stream's credit rather than growing a queue without bound.
  */
 export class StreamCall<I extends DescMessage, O extends DescMessage> implements StreamHandler, AsyncIterator<MessageShape<O>> {
-  stream: TunnelStream | undefined;
+  stream: ClientTunnelStream | undefined;
   readonly trailer = new Headers();
   /** Resolves with the response headers once anything arrived; rejects when the call failed first. */
   readonly header: Promise<Headers>;
@@ -161,7 +168,13 @@ export class StreamCall<I extends DescMessage, O extends DescMessage> implements
     try {
       return { done: false, value: fromBinary(this.method.output, view) };
     } catch (e) {
-      const error = new ConnectError(`failed to decode ${this.method.output.typeName}: ${String(e)}`, Code.Internal, undefined, undefined, e);
+      const error = new ConnectError(
+        `failed to decode ${this.method.output.typeName}: ${String(e)}`,
+        Code.Internal,
+        undefined,
+        undefined,
+        e,
+      );
       this.stream?.cancel();
       this.end(error);
       throw error;

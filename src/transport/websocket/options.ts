@@ -55,7 +55,9 @@ const MIB = 1024 * 1024;
 export function resolveOptions(options: WebSocketTransportOptions): ResolvedOptions {
   const webSocket = options.webSocket ?? globalWebSocket();
   if (webSocket === undefined) {
-    throw new TypeError("createWebSocketTransport: this runtime has no global WebSocket; pass the `webSocket` option (e.g. the `ws` package)");
+    throw new TypeError(
+      "createWebSocketTransport: this runtime has no global WebSocket; pass the `webSocket` option (e.g. the `ws` package)",
+    );
   }
   const url = toWebSocketUrl(options.url);
   const connectionHeaders = options.connectionHeaders;
@@ -103,7 +105,9 @@ function toWebSocketUrl(raw: string): URL {
 function milliseconds(name: string, value: number | undefined, fallback: number, zeroAllowed = false): number {
   const v = value ?? fallback;
   if (!Number.isFinite(v) || v < 0 || (v === 0 && !zeroAllowed)) {
-    throw new RangeError(`createWebSocketTransport: ${name} must be a ${zeroAllowed ? "non-negative" : "positive"} number of milliseconds, got ${v}`);
+    throw new RangeError(
+      `createWebSocketTransport: ${name} must be a ${zeroAllowed ? "non-negative" : "positive"} number of milliseconds, got ${v}`,
+    );
   }
   return v;
 }

@@ -15,7 +15,7 @@ export interface StreamHandler {
   /**
    * One response message: its serialized bytes are `buf[start, end)`. The
    * buffer is never reused, so a handler may keep a view of it for later.
-   * Return its credit with {@link TunnelStream.consumed} once the message is used.
+   * Return its credit with {@link ClientTunnelStream.consumed} once the message is used.
    */
   onMessage(buf: Uint8Array, start: number, end: number): void;
   /** The stream is over: `error` is undefined on success; `trailers` undefined when there are none. Called exactly once, unless the caller cancelled. */
@@ -23,16 +23,16 @@ export interface StreamHandler {
 }
 
 /** The caller's side of one stream on the tunnel. */
-export interface TunnelStream {
+export interface ClientTunnelStream {
   readonly id: number;
   /**
-   * Sends one serialized request message. Respect {@link TunnelStream.writable}:
+   * Sends one serialized request message. Respect {@link ClientTunnelStream.writable}:
    * sending while it is false overdraws the stream's credit.
    */
   send(message: Uint8Array): void;
-  /** False while the server's credit for this stream is used up; see {@link TunnelStream.whenWritable}. */
+  /** False while the server's credit for this stream is used up; see {@link ClientTunnelStream.whenWritable}. */
   readonly writable: boolean;
-  /** Resolves when {@link TunnelStream.writable} is true again, or the stream ended. */
+  /** Resolves when {@link ClientTunnelStream.writable} is true again, or the stream ended. */
   whenWritable(): Promise<void>;
   /** No more request messages. */
   halfClose(): void;

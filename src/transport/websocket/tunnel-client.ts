@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Clock } from "../../clock.js";
 import type { HeaderList } from "../../codec/tunnel/index.js";
-import type { StreamHandler, TunnelStream } from "./stream-handler.js";
-import { CLIENT_CLOSE, type ConnectionSettings, TunnelConnection } from "./tunnel-connection.js";
+import type { StreamHandler, ClientTunnelStream } from "./stream-handler.js";
+import { CLIENT_CLOSE, type ConnectionSettings, ClientTunnel } from "./client-tunnel.js";
 
 /** What a {@link TunnelClient} needs; every field is already validated. */
 export interface TunnelClientSettings extends Omit<ConnectionSettings, "onRetired" | "onIdle" | "helloHeaders"> {
@@ -18,13 +18,13 @@ export interface TunnelClientSettings extends Omit<ConnectionSettings, "onRetire
  */
 export interface TunnelClient {
   /** Opens a stream on the current connection, connecting first if needed. */
-  openStream(path: string, headers: HeaderList, handler: StreamHandler, initialWindow?: number): TunnelStream;
+  openStream(path: string, headers: HeaderList, handler: StreamHandler, initialWindow?: number): ClientTunnelStream;
   /** Closes the connection now; open streams fail with `Canceled`. */
   close(): void;
 }
 
 export function createTunnelClient(settings: TunnelClientSettings): TunnelClient {
-  let current: TunnelConnection | undefined;
+  let current: ClientTunnel | undefined;
   const clock: Clock = settings.clock;
   // One idle timer, not one per call: a call that ends only notes the time,
   // and the timer, when it fires early, waits out the rest.
@@ -47,8 +47,8 @@ export function createTunnelClient(settings: TunnelClientSettings): TunnelClient
     else c.close(CLIENT_CLOSE.normal, new ConnectError("idle", Code.Canceled));
   };
 
-  const connect = (): TunnelConnection => {
-    const connection = new TunnelConnection({
+  const connect = (): ClientTunnel => {
+    const connection = new ClientTunnel({
       ...settings,
       helloHeaders: settings.helloHeaders(),
       onRetired: (c) => {

@@ -105,7 +105,8 @@ export function unaryResultOnTunnel<I extends DescMessage, O extends DescMessage
     } catch (e) {
       throw ConnectError.from(e);
     }
-    headers = call.headers === undefined && timeoutMs === undefined ? NO_HEADERS : tunnelRequestHeaders(new Headers(call.headers), timeoutMs);
+    headers =
+      call.headers === undefined && timeoutMs === undefined ? NO_HEADERS : tunnelRequestHeaders(new Headers(call.headers), timeoutMs);
   } catch (e) {
     return Promise.reject(e instanceof Error ? e : ConnectError.from(e));
   }

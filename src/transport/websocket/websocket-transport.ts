@@ -5,21 +5,20 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type ContextValues,
-  type StreamResponse,
-  type Transport,
-  type UnaryResponse,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { requestCommon } from "../request-common.js";
 import { StreamCall } from "./calls.js";
 import { type ResolvedOptions, resolveOptions, type WebSocketTransportOptions } from "./options.js";
-import type { TunnelStream } from "./stream-handler.js";
+import type { ClientTunnelStream } from "./stream-handler.js";
 import { createTunnelClient, type TunnelClient } from "./tunnel-client.js";
-import { callUnaryOnTunnel, serializeForTunnel, type TunnelUnaryResult, tunnelRequestHeaders, unaryResultOnTunnel } from "./tunnel-unary.js";
+import {
+  callUnaryOnTunnel,
+  serializeForTunnel,
+  type TunnelUnaryResult,
+  tunnelRequestHeaders,
+  unaryResultOnTunnel,
+} from "./tunnel-unary.js";
 
 /** A connect `Transport` over the WebSocket tunnel, plus a way to close its connection. */
 export interface WebSocketTransport extends Transport {
@@ -45,7 +44,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedOptions): WebSocketTransport {
   const { interceptors, httpBaseUrl, writeMaxBytes, receiveWindowBytes } = options;
 
-  const serialize = <I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array => serializeForTunnel(schema, message, writeMaxBytes);
+  const serialize = <I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array =>
+    serializeForTunnel(schema, message, writeMaxBytes);
   const requestHeaders = tunnelRequestHeaders;
 
   return {
@@ -61,7 +61,9 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
     ): Promise<UnaryResponse<I, O>> {
       if (interceptors.length === 0) {
         // Nothing to intercept: connect's runUnaryCall would only add linked signals and copies around the call.
-        return unaryResultOnTunnel(tunnel, options, method, message, { signal, timeoutMs, headers: header }).then((r) => unaryResponse(method, r));
+        return unaryResultOnTunnel(tunnel, options, method, message, { signal, timeoutMs, headers: header }).then((r) =>
+          unaryResponse(method, r),
+        );
       }
       return runUnaryCall<I, O>({
         interceptors,
@@ -101,7 +103,7 @@ export function createTransportOnTunnel(tunnel: TunnelClient, options: ResolvedO
           const call = new StreamCall<I, O>(method);
           const path = `/${method.parent.typeName}/${method.name}`;
           const headers = requestHeaders(req.header, timeoutMs);
-          let stream: TunnelStream;
+          let stream: ClientTunnelStream;
           if (method.methodKind === "server_streaming") {
             // One request message: read it first so open, data and half_close share one WebSocket message.
             const bytes = await singleRequest(method.input, req.message, serialize);
@@ -154,7 +156,7 @@ async function singleRequest<I extends DescMessage>(
 async function pumpRequests<I extends DescMessage, O extends DescMessage>(
   schema: I,
   input: AsyncIterable<MessageShape<I>>,
-  stream: TunnelStream,
+  stream: ClientTunnelStream,
   call: StreamCall<I, O>,
   serialize: (schema: I, message: MessageShape<I>) => Uint8Array,
 ): Promise<void> {
@@ -174,6 +176,9 @@ async function pumpRequests<I extends DescMessage, O extends DescMessage>(
 }
 
 /** The transport's answer to a unary call (its headers and trailers read from the tunnel's answer now). */
-function unaryResponse<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, r: TunnelUnaryResult<O>): UnaryResponse<I, O> {
+function unaryResponse<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  r: TunnelUnaryResult<O>,
+): UnaryResponse<I, O> {
   return { stream: false, service: method.parent, method, header: r.header, message: r.message, trailer: r.trailer };
 }

@@ -32,7 +32,12 @@ export function backoffDelayMs(policy: ReconnectPolicy, attempt: number, random:
 /** Checks a user's policy at the boundary and fills in defaults. */
 export function resolveReconnectPolicy(partial: Partial<ReconnectPolicy> | undefined): ReconnectPolicy {
   const policy = { ...DEFAULT_RECONNECT_POLICY, ...partial };
-  if (!(policy.initialDelayMs >= 0) || !(policy.maxDelayMs >= policy.initialDelayMs) || !(policy.multiplier >= 1) || !(policy.maxAttempts >= 1)) {
+  if (
+    !(policy.initialDelayMs >= 0) ||
+    !(policy.maxDelayMs >= policy.initialDelayMs) ||
+    !(policy.multiplier >= 1) ||
+    !(policy.maxAttempts >= 1)
+  ) {
     throw new RangeError(
       `reconnect policy needs 0 ≤ initialDelayMs ≤ maxDelayMs, multiplier ≥ 1 and maxAttempts ≥ 1; got ${JSON.stringify(policy)}`,
     );

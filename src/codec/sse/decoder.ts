@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { SSE_END_EVENT, SSE_RESUME_EVENT } from "./sse-protocol.js";
+import { SSE_END_EVENT, SSE_RESUME_EVENT } from "./protocol.js";
 
 /** Where a {@link SseDecoder} hands what it parsed. Called synchronously from `feed`. */
 export interface SseDecoderCallbacks {

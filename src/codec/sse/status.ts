@@ -118,8 +118,5 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isMetadata(value: unknown): value is Record<string, string[]> {
-  return (
-    isObject(value) &&
-    Object.values(value).every((values) => Array.isArray(values) && values.every((v) => typeof v === "string"))
-  );
+  return isObject(value) && Object.values(value).every((values) => Array.isArray(values) && values.every((v) => typeof v === "string"));
 }

@@ -12,10 +12,10 @@ import {
   readEnvelopeLength,
   writeEnvelopeHeader,
 } from "../../codec/tunnel/index.js";
-import { StreamTable } from "../../codec/tunnel/stream-table.js";
+import { StreamTable } from "./stream-table.js";
 import type { Clock } from "../../clock.js";
 import { transportOpenFailure } from "../open-error.js";
-import type { StreamHandler, TunnelStream } from "./stream-handler.js";
+import type { StreamHandler, ClientTunnelStream } from "./stream-handler.js";
 import type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from "./web-socket-like.js";
 
 /** Settings of one tunnel connection (validated by the caller). */
@@ -29,9 +29,9 @@ export interface ConnectionSettings {
   readonly pingTimeoutMs: number;
   readonly readMaxBytes: number;
   /** Called once when the connection is closed for good, or stops taking new streams (go_away). */
-  readonly onRetired: (connection: TunnelConnection) => void;
+  readonly onRetired: (connection: ClientTunnel) => void;
   /** Called when the last open stream ended. */
-  readonly onIdle: (connection: TunnelConnection) => void;
+  readonly onIdle: (connection: ClientTunnel) => void;
 }
 
 type Phase = "connecting" | "open" | "closed";
@@ -53,7 +53,7 @@ export const CLIENT_CLOSE = {
  * handler, keeps the connection alive, and fails every stream with
  * `Unavailable` when the connection is lost.
  */
-export class TunnelConnection implements FrameSink {
+export class ClientTunnel implements FrameSink {
   private readonly ws: WebSocketLike;
   private readonly streams = new StreamTable<ClientStream>();
   private pending: Frame[] = [];
@@ -74,7 +74,10 @@ export class TunnelConnection implements FrameSink {
     this.ws.onerror = () => undefined; // a close event always follows and says more
     this.pending.push({ kind: "hello", streamId: 0, headers: settings.helloHeaders });
     this.timer = settings.clock.setTimeout(() => {
-      this.fail(transportOpenFailure(`no WebSocket connection to ${settings.url} within ${settings.connectTimeoutMs} ms`), CLIENT_CLOSE.timeout);
+      this.fail(
+        transportOpenFailure(`no WebSocket connection to ${settings.url} within ${settings.connectTimeoutMs} ms`),
+        CLIENT_CLOSE.timeout,
+      );
     }, settings.connectTimeoutMs);
   }
 
@@ -87,10 +90,16 @@ export class TunnelConnection implements FrameSink {
     return this.streams.size;
   }
 
-  openStream(path: string, headers: HeaderList, handler: StreamHandler, initialWindow = DEFAULT_INITIAL_WINDOW): TunnelStream {
+  openStream(path: string, headers: HeaderList, handler: StreamHandler, initialWindow = DEFAULT_INITIAL_WINDOW): ClientTunnelStream {
     const stream = new ClientStream(this, this.nextStreamId++, handler, initialWindow);
     this.streams.set(stream.id, stream);
-    this.push({ kind: "open", streamId: stream.id, path, headers, initialWindow: initialWindow === DEFAULT_INITIAL_WINDOW ? 0 : initialWindow });
+    this.push({
+      kind: "open",
+      streamId: stream.id,
+      path,
+      headers,
+      initialWindow: initialWindow === DEFAULT_INITIAL_WINDOW ? 0 : initialWindow,
+    });
     return stream;
   }
 
@@ -139,7 +148,10 @@ export class TunnelConnection implements FrameSink {
   private handleOpen(): void {
     this.settings.clock.clearTimeout(this.timer);
     if (this.ws.protocol !== TUNNEL_SUBPROTOCOL) {
-      this.fail(transportOpenFailure(`the server at ${this.settings.url} does not speak ${TUNNEL_SUBPROTOCOL}`), CLIENT_CLOSE.protocolError);
+      this.fail(
+        transportOpenFailure(`the server at ${this.settings.url} does not speak ${TUNNEL_SUBPROTOCOL}`),
+        CLIENT_CLOSE.protocolError,
+      );
       return;
     }
     this.phase = "open";
@@ -156,7 +168,10 @@ export class TunnelConnection implements FrameSink {
     try {
       decodeFrameBatch(new Uint8Array(data), this);
     } catch (e) {
-      this.fail(new ConnectError(`tunnel protocol error: ${String(e)}`, Code.Unavailable, undefined, undefined, e), CLIENT_CLOSE.protocolError);
+      this.fail(
+        new ConnectError(`tunnel protocol error: ${String(e)}`, Code.Unavailable, undefined, undefined, e),
+        CLIENT_CLOSE.protocolError,
+      );
     }
   }
 
@@ -195,7 +210,9 @@ export class TunnelConnection implements FrameSink {
         return;
       }
       if (length > readMaxBytes) {
-        stream.abort(new ConnectError(`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+        stream.abort(
+          new ConnectError(`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted),
+        );
         return;
       }
       handler.onMessage(buf, payloadStart, payloadEnd);
@@ -246,7 +263,10 @@ export class TunnelConnection implements FrameSink {
         if (this.heard) {
           this.schedulePing();
         } else {
-          const error = new ConnectError(`no answer from ${this.settings.url} within ${pingTimeoutMs} ms of a ping: connection lost`, Code.Unavailable);
+          const error = new ConnectError(
+            `no answer from ${this.settings.url} within ${pingTimeoutMs} ms of a ping: connection lost`,
+            Code.Unavailable,
+          );
           this.fail(error, CLIENT_CLOSE.timeout);
         }
       }, pingTimeoutMs);
@@ -282,7 +302,7 @@ export class TunnelConnection implements FrameSink {
 }
 
 /** One stream's bookkeeping: credits both ways and the handler. */
-class ClientStream implements TunnelStream {
+class ClientStream implements ClientTunnelStream {
   ended = false;
   receiveCredit: number;
   private sendCredit = DEFAULT_INITIAL_WINDOW;
@@ -290,7 +310,7 @@ class ClientStream implements TunnelStream {
   private waiters: (() => void)[] = [];
 
   constructor(
-    private readonly connection: TunnelConnection,
+    private readonly connection: ClientTunnel,
     readonly id: number,
     readonly handler: StreamHandler,
     private readonly initialWindow: number,
