@@ -15,6 +15,7 @@ export function envelope(message: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Writes an envelope header (flags, big-endian uint32 length) at `pos`; the caller makes room for five bytes. */
 export function writeEnvelopeHeader(buf: Uint8Array, pos: number, flags: number, length: number): void {
   buf[pos] = flags;
   buf[pos + 1] = length >>> 24;
