@@ -3,8 +3,7 @@ import type { Clock } from "./clock.js";
 import type { ReconnectPolicy } from "./subscription/backoff.js";
 import type { PageLifecycle } from "./subscription/page-lifecycle.js";
 import type { TransportKind } from "./subscription/state.js";
-import type { WebSocketTransportOptions } from "./transport/websocket/options.js";
-import type { WebSocketConstructor } from "./transport/websocket/web-socket-like.js";
+import type { WebSocketConstructor, WebSocketTransportOptions } from "./transport/websocket/index.js";
 
 /** Options of `createWeatherClient`. Only `baseUrl` is required. */
 export interface WeatherClientOptions {

@@ -26,11 +26,15 @@ import { type CallKind, createTransportChooser } from "./subscription/transport-
 import { createTunnelSource } from "./subscription/tunnel-source.js";
 import { isTransportOpenFailure } from "./transport/open-error.js";
 import { createLazyTransport } from "./transport/lazy-transport.js";
-import { type ResolvedOptions, resolveOptions } from "./transport/websocket/options.js";
-import { createTunnelClient, type TunnelClient } from "./transport/websocket/tunnel-client.js";
-import { unaryOnTunnel } from "./transport/websocket/tunnel-unary.js";
-import { globalWebSocket } from "./transport/websocket/web-socket-like.js";
-import { createTransportOnTunnel } from "./transport/websocket/websocket-transport.js";
+import {
+  createTransportOnTunnel,
+  createTunnelClient,
+  globalWebSocket,
+  type ResolvedOptions,
+  resolveOptions,
+  type TunnelClient,
+  unaryOnTunnel,
+} from "./transport/websocket/index.js";
 
 /** The typed client for `weather.WeatherService`, over whichever transport the network allows. */
 export interface WeatherClient {

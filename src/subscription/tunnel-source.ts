@@ -1,8 +1,6 @@
 import { create, type DescMessage, type DescMethodServerStreaming, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { toHeaderList } from "../transport/websocket/options.js";
-import type { StreamHandler, ClientTunnelStream } from "../transport/websocket/stream-handler.js";
-import type { TunnelClient } from "../transport/websocket/tunnel-client.js";
+import { type ClientTunnelStream, type StreamHandler, toHeaderList, type TunnelClient } from "../transport/websocket/index.js";
 import type { SourceHandle, SourceSink, StreamSource } from "./source.js";
 
 /**

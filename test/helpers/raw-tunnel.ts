@@ -1,6 +1,8 @@
-// A WebSocket tunnel client for server tests that works at the frame level:
-// hand-built frames go out through the codec, every frame that comes back is
-// logged in order, and tests wait on events (a frame, the close), never on time.
+// A WebSocket tunnel client for server tests and the conformance runner
+// (test/conformance/) that works at the frame level: hand-built frames go out
+// through the codec, every frame that comes back is logged in order, and tests
+// wait on events (a frame, the close), never on time. It talks to any server
+// at a tunnel URL; nothing here knows the reference server.
 import { create, type DescMessage, fromBinary, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import WebSocket from "ws";
 import {
@@ -25,6 +27,8 @@ export type Received = ControlFrame | ReceivedData;
 export type EndFrame = Extract<ControlFrame, { kind: "end" }>;
 
 export interface RawTunnel {
+  /** The subprotocol the server selected. */
+  readonly protocol: string;
   /** Every frame received, in order. */
   readonly frames: readonly Received[];
   /** For each frame in `frames`, the index of the WebSocket message that carried it. */
@@ -54,9 +58,14 @@ export function tunnelUrl(baseUrl: string): string {
   return `${baseUrl.replace(/^http/, "ws")}/ws`;
 }
 
-/** Opens a tunnel connection and, unless told not to, sends `hello`. */
-export async function openRawTunnel(baseUrl: string, options: RawTunnelOptions = {}): Promise<RawTunnel> {
-  const ws = new WebSocket(tunnelUrl(baseUrl), [TUNNEL_SUBPROTOCOL], {
+/** Opens a tunnel connection to the server at `baseUrl` (its tunnel at `/ws`) and, unless told not to, sends `hello`. */
+export function openRawTunnel(baseUrl: string, options: RawTunnelOptions = {}): Promise<RawTunnel> {
+  return connectRawTunnel(tunnelUrl(baseUrl), options);
+}
+
+/** Opens a tunnel connection to the tunnel endpoint `url` (`ws://host:port/path`) and, unless told not to, sends `hello`. */
+export async function connectRawTunnel(url: string, options: RawTunnelOptions = {}): Promise<RawTunnel> {
+  const ws = new WebSocket(url, [TUNNEL_SUBPROTOCOL], {
     headers: options.origin === undefined ? {} : { origin: options.origin },
     perMessageDeflate: false,
   });
@@ -101,6 +110,7 @@ export async function openRawTunnel(baseUrl: string, options: RawTunnelOptions =
   if (options.hello !== false) ws.send(encodeFrameBatch([{ kind: "hello", streamId: 0, headers: options.hello ?? [] }]));
 
   const tunnel: RawTunnel = {
+    protocol: ws.protocol,
     frames,
     messageOf,
     send: (batch) => ws.send(encodeFrameBatch(batch)),

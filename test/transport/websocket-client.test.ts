@@ -5,7 +5,13 @@ import { describe, expect, it } from "vitest";
 import { envelope, type Frame } from "../../src/codec/tunnel/index.js";
 import { GetWeatherRequestSchema, WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
 import { isTransportOpenFailure } from "../../src/transport/open-error.js";
-import { createWebSocketTransport, type WebSocketTransportOptions } from "../../src/transport/websocket/index.js";
+import {
+  createTunnelClient,
+  createWebSocketTransport,
+  type StreamHandler,
+  wasNotProcessed,
+  type WebSocketTransportOptions,
+} from "../../src/transport/websocket/index.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 import { type FakeWebSocket, fakeWebSocketFactory, microtasks } from "../helpers/fake-web-socket.js";
 
@@ -389,5 +395,133 @@ describe("WebSocket transport (against a scripted server)", () => {
     expect(() => createWebSocketTransport({ url: "ftp://x" })).toThrow(/must use ws:, wss:, http: or https:/);
     expect(() => createWebSocketTransport({ url: "ws://x", pingTimeoutMs: 0 })).toThrow(/pingTimeoutMs must be a positive/);
     expect(() => createWebSocketTransport({ url: "ws://x", readMaxBytes: 1.5 })).toThrow(/readMaxBytes/);
+  });
+});
+
+describe("WebSocket transport: the rules of PROTOCOL.md a client keeps", () => {
+  it("go_away: fails streams above last_stream_id at once, marked not processed, and lets the others finish", async () => {
+    const { client, socket } = setup();
+    const subscription = collect(client.subscribeWeather({ cityCode: "NYC" })); // stream 1
+    await microtasks();
+    const batch = client.reportBatch(createAsyncIterable([reading(1n), reading(2n)])); // stream 2: not idempotent
+    socket().accept();
+    await microtasks();
+    socket().deliver([{ kind: "goAway", streamId: 0, lastStreamId: 1, message: "draining" }]);
+    const error = await batch.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.Unavailable);
+    expect((error as ConnectError).rawMessage).toMatch(/draining.*did not process stream 2; it is safe to retry/);
+    expect(wasNotProcessed(error)).toBe(true);
+    socket().deliver([dataFrame(1, 7n), ok(1)]);
+    expect((await subscription).map((r) => r.timestamp)).toEqual([7n]);
+    await microtasks();
+    expect(socket().frames.filter((f) => f.kind === "cancel")).toEqual([]); // the server never knew stream 2
+    expect(socket().closedWith?.code).toBe(1000); // retired, and nothing runs on it any more
+  });
+
+  it("go_away: a unary call the server did not process goes out again on a new connection, once", async () => {
+    const { client, sockets, socket } = setup();
+    const first = client.getWeather({ cityCode: "NYC" });
+    await microtasks();
+    socket().accept();
+    await microtasks();
+    socket().deliver([{ kind: "goAway", streamId: 0, lastStreamId: 0, message: "" }]);
+    await microtasks();
+    expect(sockets).toHaveLength(2);
+    socket(1).accept();
+    await microtasks();
+    expect(socket(1).frames.map((f) => f.kind)).toEqual(["hello", "open", "data", "halfClose"]);
+    socket(1).deliver([dataFrame(1, 8n), ok(1)]);
+    expect((await first).timestamp).toBe(8n);
+
+    // Refused twice: the second refusal reaches the caller, still marked safe to retry.
+    const second = client.getWeather({ cityCode: "NYC" });
+    socket(1).deliver([{ kind: "goAway", streamId: 0, lastStreamId: 1, message: "" }]);
+    await microtasks();
+    socket(2).accept();
+    await microtasks();
+    socket(2).deliver([{ kind: "goAway", streamId: 0, lastStreamId: 0, message: "" }]);
+    const error = await second.catch((e: unknown) => e);
+    expect((error as ConnectError).code).toBe(Code.Unavailable);
+    expect(wasNotProcessed(error)).toBe(true);
+    expect(sockets).toHaveLength(3);
+  });
+
+  it("a stream that ends without go_away is not marked as unprocessed", async () => {
+    const { client, socket } = setup();
+    const call = client.getWeather({ cityCode: "NYC" });
+    socket().accept();
+    await microtasks();
+    socket().drop(1001, "bye");
+    const error = await call.catch((e: unknown) => e);
+    expect((error as ConnectError).code).toBe(Code.Unavailable);
+    expect(wasNotProcessed(error)).toBe(false);
+  });
+
+  it("an invalid response header or trailer ends only its stream, with InvalidArgument", async () => {
+    const { client, socket } = setup();
+    const a = client.getWeather({ cityCode: "NYC" });
+    const b = client.getWeather({ cityCode: "LON" });
+    const c = client.getWeather({ cityCode: "PAR" });
+    socket().accept();
+    await microtasks();
+    socket().deliver([
+      { kind: "headers", streamId: 1, headers: [["bad name", "x"]] },
+      { kind: "end", streamId: 2, code: 0, message: "", details: [], trailers: [["x-ok", "line\nbreak"]] },
+    ]);
+    for (const call of [a, b]) {
+      const error = await call.catch((e: unknown) => e);
+      expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+      expect((error as ConnectError).rawMessage).toMatch(/invalid (response header|trailer) from the server/);
+    }
+    await microtasks();
+    expect(socket().frames.filter((f) => f.kind === "cancel")).toEqual([{ kind: "cancel", streamId: 1 }]); // 2 had ended
+    socket().deliver([dataFrame(3, 9n), ok(3)]);
+    expect((await c).timestamp).toBe(9n);
+    expect(socket().closedWith).toBeUndefined();
+  });
+
+  it("takes an end code it does not know as Unknown, keeping the message", async () => {
+    const { client, socket } = setup();
+    const call = client.getWeather({ cityCode: "NYC" });
+    socket().accept();
+    socket().deliver([{ kind: "end", streamId: 1, code: 77, message: "from a later version", details: [], trailers: [] }]);
+    const error = await call.catch((e: unknown) => e);
+    expect((error as ConnectError).code).toBe(Code.Unknown);
+    expect((error as ConnectError).rawMessage).toBe("from a later version");
+  });
+
+  it("moves to a new connection once the last stream id is used", async () => {
+    const { webSocket, sockets } = fakeWebSocketFactory();
+    const clock = createFakeClock(0);
+    const tunnel = createTunnelClient({
+      url: "ws://weather.test/ws",
+      webSocket,
+      clock,
+      helloHeaders: () => [],
+      connectTimeoutMs: 1000,
+      pingIntervalMs: 0,
+      pingTimeoutMs: 1000,
+      readMaxBytes: 1024,
+      idleCloseMs: 60_000,
+      maxStreamId: 2,
+    });
+    const ends: number[] = [];
+    const handler = (n: number): StreamHandler => ({
+      onHeaders: () => undefined,
+      onMessage: () => undefined,
+      onEnd: () => ends.push(n),
+    });
+    const ids = [1, 2, 3].map((n) => tunnel.openStream("/a.B/C", [], handler(n)).id);
+    expect(ids).toEqual([1, 2, 1]);
+    expect(sockets).toHaveLength(2);
+    for (const s of sockets) s.accept();
+    await microtasks();
+    expect(sockets[0]?.frames.filter((f) => f.kind === "open").map((f) => f.streamId)).toEqual([1, 2]);
+    expect(sockets[1]?.frames.filter((f) => f.kind === "open").map((f) => f.streamId)).toEqual([1]);
+    sockets[0]?.deliver([ok(1), ok(2)]);
+    expect(ends).toEqual([1, 2]);
+    expect(sockets[0]?.closedWith?.code).toBe(1000); // used up and idle
+    expect(sockets[1]?.closedWith).toBeUndefined();
   });
 });

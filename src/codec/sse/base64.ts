@@ -13,10 +13,10 @@ const SLAB_BYTES = 64 * 1024;
  * Decodes base64 with the native `Uint8Array.prototype.setFromBase64`
  * (Chromium ≥ 140, Firefox ≥ 133, Safari ≥ 18.2) into views of a shared slab.
  *
- * Why a slab: every message would otherwise get an `ArrayBuffer` of its own
+ * Why a slab: messages share `ArrayBuffer`s instead of each getting one
  * (`Uint8Array.fromBase64` allocates one, and a JS decoder's small array gets
- * one materialized as soon as `fromBinary` builds its `DataView`); allocating
- * those dominated the SSE transport's profile. A slab region is handed out
+ * one materialized as soon as `fromBinary` builds its `DataView`), so the
+ * per-message cost is the decode alone. A slab region is handed out
  * once and never written again, so views stay valid for as long as anyone
  * holds them (protobuf-es keeps `bytes` fields as views of its input); a
  * retained view keeps its 64 KiB slab alive, no more.

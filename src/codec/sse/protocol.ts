@@ -21,7 +21,7 @@ export const SSE_LAST_EVENT_ID_PARAM = "lastEventId";
 
 /**
  * Name of the final event of every SSE response: its data is the call's
- * status as JSON (see `sse-status.ts`). A stream that ends without it was cut.
+ * status as JSON (see `status.ts`). A stream that ends without it was cut.
  */
 export const SSE_END_EVENT = "end";
 

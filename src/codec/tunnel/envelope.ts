@@ -1,7 +1,5 @@
 import { malformed } from "./errors.js";
 
-/** Connect envelope flag: the payload is compressed (never used inside the tunnel). */
-export const FLAG_COMPRESSED = 0x01;
 /** Connect envelope flag: end of stream (never inside tunnel data frames; `end` frames carry status). */
 export const FLAG_END_STREAM = 0x02;
 /** Bytes of an envelope header: one flag byte and a big-endian uint32 length. */
@@ -17,6 +15,7 @@ export function envelope(message: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Writes an envelope header (flags, big-endian uint32 length) at `pos`; the caller makes room for five bytes. */
 export function writeEnvelopeHeader(buf: Uint8Array, pos: number, flags: number, length: number): void {
   buf[pos] = flags;
   buf[pos + 1] = length >>> 24;

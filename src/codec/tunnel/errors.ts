@@ -16,6 +16,7 @@ export class TunnelProtocolError extends Error {
   }
 }
 
+/** A `malformed_frame` error: the bytes are not a FrameBatch. */
 export function malformed(message: string): TunnelProtocolError {
   return new TunnelProtocolError("malformed_frame", message);
 }

@@ -6,6 +6,7 @@ import { ByteReader } from "./varint.js";
 export interface FrameSink {
   /** A data frame: its payload is `buf[start, end)`, a range of the message itself (no copy). */
   data(streamId: number, buf: Uint8Array, start: number, end: number): void;
+  /** Any other frame of a kind this version knows, decoded into a value. */
   control(frame: ControlFrame): void;
 }
 

@@ -13,8 +13,7 @@ const bodySizes: number[] = [];
 /**
  * Encodes frames as one `FrameBatch`: the bytes of one WebSocket message.
  * Two passes, sizes then bytes, straight into the one buffer returned: data
- * chunks are copied exactly once and nothing else is allocated (a unary
- * call's frames used to take a dozen small arrays per batch).
+ * chunks are copied exactly once and nothing else is allocated per batch.
  */
 export function encodeFrameBatch(frames: readonly Frame[]): Uint8Array {
   const n = frames.length;

@@ -6,6 +6,7 @@
 /** Header or trailer fields in wire order; names are lower case. */
 export type HeaderList = readonly (readonly [name: string, value: string])[];
 
+/** One error detail of an `end` frame: a serialized protobuf message and its type. */
 export interface ErrorDetailField {
   /** Fully qualified message type name, e.g. "google.rpc.RetryInfo". */
   readonly type: string;
@@ -48,6 +49,7 @@ export interface DataFrame {
   readonly chunks: readonly Uint8Array[];
 }
 
+/** Any frame, as a sender hands it to the encoder. */
 export type Frame = ControlFrame | DataFrame;
 
 /** Credit each direction of a stream starts with, in data bytes, unless `open.initial_window` says otherwise. */

@@ -9,13 +9,5 @@ export {
   type HeaderList,
   TUNNEL_SUBPROTOCOL,
 } from "./frames.js";
-export {
-  ENVELOPE_HEADER_BYTES,
-  envelope,
-  FLAG_COMPRESSED,
-  FLAG_END_STREAM,
-  forEachEnvelope,
-  readEnvelopeLength,
-  writeEnvelopeHeader,
-} from "./envelope.js";
+export { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, forEachEnvelope, readEnvelopeLength, writeEnvelopeHeader } from "./envelope.js";
 export { TunnelProtocolError, type TunnelErrorCode } from "./errors.js";

@@ -32,9 +32,29 @@ export interface ConnectionSettings {
   readonly onRetired: (connection: ClientTunnel) => void;
   /** Called when the last open stream ended. */
   readonly onIdle: (connection: ClientTunnel) => void;
+  /** The highest stream id this connection may use before it retires (PROTOCOL.md §1.4); default 2^31 − 1. */
+  readonly maxStreamId?: number;
 }
 
 type Phase = "connecting" | "open" | "closed";
+
+/** Stream ids are below 2^31 (PROTOCOL.md §1.4). */
+const MAX_STREAM_ID = 0x7fff_ffff;
+
+/**
+ * The `cause` of the `Unavailable` error a stream fails with when the
+ * server's `go_away` shows it never processed the stream (its id is above
+ * `last_stream_id`): the call had no effect on the server, so retrying it is
+ * safe even when it is not idempotent.
+ */
+export class StreamNotProcessedError extends Error {
+  override readonly name = "StreamNotProcessedError";
+}
+
+/** True when `error` failed a stream the server never processed (see {@link StreamNotProcessedError}). */
+export function wasNotProcessed(error: unknown): boolean {
+  return error instanceof ConnectError && error.cause instanceof StreamNotProcessedError;
+}
 
 /**
  * Close codes the client sends. Browsers only let scripts send 1000 and
@@ -93,6 +113,8 @@ export class ClientTunnel implements FrameSink {
   openStream(path: string, headers: HeaderList, handler: StreamHandler, initialWindow = DEFAULT_INITIAL_WINDOW): ClientTunnelStream {
     const stream = new ClientStream(this, this.nextStreamId++, handler, initialWindow);
     this.streams.set(stream.id, stream);
+    // The last id is used: streams that come later need a new connection.
+    if (this.nextStreamId > (this.settings.maxStreamId ?? MAX_STREAM_ID)) this.retire();
     this.push({
       kind: "open",
       streamId: stream.id,
@@ -224,13 +246,29 @@ export class ClientTunnel implements FrameSink {
   /** FrameSink: everything else. */
   control(frame: ControlFrame): void {
     switch (frame.kind) {
-      case "headers":
-        this.streams.get(frame.streamId)?.handler.onHeaders(headersOf(frame.headers));
+      case "headers": {
+        const stream = this.streams.get(frame.streamId);
+        if (stream === undefined) return;
+        let headers: Headers | undefined;
+        try {
+          headers = headersOf(frame.headers);
+        } catch (e) {
+          stream.abort(invalidField("response header", e));
+          return;
+        }
+        stream.handler.onHeaders(headers);
         return;
+      }
       case "end": {
         const stream = this.streams.get(frame.streamId);
         if (stream === undefined) return;
-        const trailers = headersOf(frame.trailers);
+        let trailers: Headers | undefined;
+        try {
+          trailers = headersOf(frame.trailers);
+        } catch (e) {
+          stream.finish(invalidField("trailer", e), undefined);
+          return;
+        }
         let error: ConnectError | undefined;
         if (frame.code !== 0) {
           error = new ConnectError(frame.message, toCode(frame.code), trailers);
@@ -246,7 +284,7 @@ export class ClientTunnel implements FrameSink {
         this.push({ kind: "pong", streamId: 0, payload: frame.payload });
         return;
       case "goAway":
-        this.retire();
+        this.goAway(frame.lastStreamId, frame.message);
         return;
       default:
         return; // pong only proves liveness; client-bound frames of other kinds are ignored
@@ -271,6 +309,26 @@ export class ClientTunnel implements FrameSink {
         }
       }, pingTimeoutMs);
     }, pingIntervalMs);
+  }
+
+  /**
+   * No new streams here; streams above `lastStreamId` never reached the
+   * server's handlers, so they fail now, marked safe to retry. The others
+   * run on until their `end` or the close.
+   */
+  private goAway(lastStreamId: number, message: string): void {
+    this.retire();
+    for (const stream of this.streams.values()) {
+      if (stream.id <= lastStreamId) continue;
+      const error = new ConnectError(
+        `the server at ${this.settings.url} is going away${message ? ` (${message})` : ""} and did not process stream ${stream.id}; it is safe to retry`,
+        Code.Unavailable,
+        undefined,
+        undefined,
+        new StreamNotProcessedError(`stream ${stream.id} is above go_away.last_stream_id ${lastStreamId}`),
+      );
+      stream.finish(error, undefined);
+    }
   }
 
   private retire(): void {
@@ -389,11 +447,22 @@ class ClientStream implements ClientTunnelStream {
 
 /**
  * Header fields from a frame as `Headers`, undefined when there are none (the
- * common case costs nothing). Invalid fields throw here, in the message
- * event, and fail the connection as a protocol error.
+ * common case costs nothing).
+ * @throws TypeError when a name or value is not a valid HTTP field.
  */
 function headersOf(list: HeaderList): Headers | undefined {
   return list.length === 0 ? undefined : new Headers(list as [string, string][]);
+}
+
+/** An invalid header field ends its stream only, as the server treats the client's (PROTOCOL.md §1.5). */
+function invalidField(what: string, e: unknown): ConnectError {
+  return new ConnectError(
+    `tunnel protocol error: invalid ${what} from the server: ${String(e)}`,
+    Code.InvalidArgument,
+    undefined,
+    undefined,
+    e,
+  );
 }
 
 /** The `Code` for a status number from the wire; numbers this version does not know become `Unknown`. */

@@ -9,7 +9,7 @@ export interface StreamHandler {
   /**
    * Response headers; at most once, before any message, and maybe not at all
    * when there are none. Undefined stands for none: most calls never look at
-   * them, and a `Headers` costs microseconds.
+   * them, so none is built for them.
    */
   onHeaders(headers: Headers | undefined): void;
   /**

@@ -1,6 +1,7 @@
 import { create, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { UnaryCall } from "./calls.js";
+import { wasNotProcessed } from "./client-tunnel.js";
 import type { HeaderList } from "../../codec/tunnel/index.js";
 import { type ResolvedOptions, toHeaderList } from "./options.js";
 import type { TunnelClient } from "./tunnel-client.js";
@@ -40,7 +41,10 @@ export interface TunnelUnaryResult<O extends DescMessage> {
  * One unary call on a tunnel stream, shared by the Transport and the fast
  * path: `bytes` (the serialized request) and `headers` go out in one batch;
  * when `signal` aborts first the stream is cancelled and the call fails with
- * the signal's reason (`Canceled` unless it is a `ConnectError`).
+ * the signal's reason (`Canceled` unless it is a `ConnectError`). A call the
+ * server did not process before it went away (PROTOCOL.md §1.8) is sent once
+ * more, on a new connection: the whole request is at hand, and it had no
+ * effect.
  */
 export function callUnaryOnTunnel<I extends DescMessage, O extends DescMessage>(
   tunnel: TunnelClient,
@@ -54,6 +58,8 @@ export function callUnaryOnTunnel<I extends DescMessage, O extends DescMessage>(
       reject(ConnectError.from(signal.reason, Code.Canceled));
       return;
     }
+    const path = `/${method.parent.typeName}/${method.name}`;
+    let resent = false;
     const onAbort = () => {
       stream.cancel();
       reject(ConnectError.from(signal?.reason, Code.Canceled));
@@ -65,11 +71,20 @@ export function callUnaryOnTunnel<I extends DescMessage, O extends DescMessage>(
         resolve(r);
       },
       (e) => {
+        if (!resent && wasNotProcessed(e)) {
+          // Nothing arrived for the refused stream, so the call starts afresh.
+          resent = true;
+          stream = tunnel.openStream(path, headers, call);
+          call.stream = stream;
+          stream.send(bytes);
+          stream.halfClose();
+          return;
+        }
         signal?.removeEventListener("abort", onAbort);
         reject(e);
       },
     );
-    const stream = tunnel.openStream(`/${method.parent.typeName}/${method.name}`, headers, call);
+    let stream = tunnel.openStream(path, headers, call);
     call.stream = stream;
     stream.send(bytes);
     stream.halfClose();

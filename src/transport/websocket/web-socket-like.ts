@@ -8,7 +8,6 @@
  */
 export interface WebSocketLike {
   binaryType: string;
-  readonly readyState: number;
   readonly protocol: string;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
@@ -31,9 +30,6 @@ export interface CloseEventLike {
 
 /** A WebSocket constructor, e.g. `globalThis.WebSocket` or `ws`'s default export. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
-
-/** `readyState` of an open WebSocket. */
-export const WS_OPEN = 1;
 
 /** The global WebSocket constructor, if this runtime has one. */
 export function globalWebSocket(): WebSocketConstructor | undefined {
