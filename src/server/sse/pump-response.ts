@@ -12,6 +12,8 @@ import {
   sseStatusFromErrorJson,
   sseStatusOk,
 } from "../../codec/sse/status.js";
+import { base64Encode } from "@bufbuild/protobuf/wire";
+import { readAll } from "../call/read-all.js";
 import { createEnvelopeSplitter } from "./envelope-splitter.js";
 import type { SseResume } from "./sse-resume.js";
 import type { SseWriter } from "./sse-writer.js";
@@ -81,9 +83,14 @@ export async function pumpResponse(res: UniversalServerResponse, ctx: PumpContex
   writer.end(endEvent(status));
 }
 
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Node's native base64 where there is `Buffer` (the hot path of the reference server), else protobuf-es's. */
+const toBase64: (data: Uint8Array) => string =
+  typeof Buffer === "function" ? (data) => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64") : base64Encode;
+
 function messageEvent(data: Uint8Array, ctx: PumpContext): string {
-  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const text = buffer.toString(ctx.binary ? "base64" : "utf8");
+  const text = ctx.binary ? toBase64(data) : utf8.decode(data);
   if (ctx.resume === undefined) return encodeSseEvent({ data: text });
   const schema = ctx.handler.method.output;
   let message: Message;
@@ -115,15 +122,9 @@ function splitHeaders(all: Headers): [Headers, Headers] {
   return [header, trailer];
 }
 
-async function readAll(body: AsyncIterator<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for (let next = await body.next(); next.done !== true; next = await body.next()) chunks.push(next.value);
-  return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
-}
-
 function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(utf8.decode(bytes));
   } catch {
     return undefined;
   }

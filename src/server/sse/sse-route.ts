@@ -4,15 +4,20 @@ import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-conn
 import { type Clock, systemClock } from "../../clock.js";
 import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
 import { sseStatusFromError } from "../../codec/sse/status.js";
-import type { RouteHandler } from "../http-handler.js";
-import { type NodeRequest, type NodeResponse, sendResponse } from "../node-http.js";
+import type { SseExchange, SseOutput } from "./exchange.js";
 import { endEvent, pumpResponse } from "./pump-response.js";
 import { readSseRequest, type SseRequest } from "./sse-request.js";
 import type { SseResume } from "./sse-resume.js";
 import { createSseWriter } from "./sse-writer.js";
 import { toUniversalRequest } from "./universal-request.js";
 
-/** Options of {@link createSseRoute}. */
+/**
+ * The SSE route over a runtime's request and response: answers (and returns
+ * true) for paths under `/sse/`, returns false for any other.
+ */
+export type SseRoute = (exchange: SseExchange, output: SseOutput) => boolean;
+
+/** Options of the SSE route, on every runtime. */
 export interface SseRouteOptions {
   /** The router's universal handlers (`router.handlers`): SSE dispatches into these. */
   readonly handlers: readonly UniversalHandler[];
@@ -40,7 +45,7 @@ export interface SseRouteOptions {
  *
  * @throws RangeError for a non-positive `keepaliveMs` or `readMaxBytes`, or a negative `retryMs`.
  */
-export function createSseRoute(options: SseRouteOptions): RouteHandler {
+export function createSseRouteCore(options: SseRouteOptions): SseRoute {
   const keepaliveMs = positive("keepaliveMs", options.keepaliveMs ?? 15_000);
   const readMaxBytes = positive("readMaxBytes", options.readMaxBytes ?? 1024 * 1024);
   const retryMs = options.retryMs ?? 1000;
@@ -52,14 +57,15 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
   const handlers = new Map(options.handlers.map((h) => [SSE_PATH_PREFIX + h.requestPath, h]));
   const resumes = new Map((options.resume ?? []).map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
 
-  async function serve(req: NodeRequest, res: NodeResponse, handler: UniversalHandler): Promise<void> {
+  async function serve(exchange: SseExchange, res: SseOutput, handler: UniversalHandler): Promise<void> {
     const resume = resumes.get(handler.requestPath);
     const abort = new AbortController();
     let sse: SseRequest;
     let uReq: UniversalServerRequest;
     try {
-      sse = await readSseRequest(req, new URL(req.url ?? "/", "http://localhost"), readMaxBytes);
-      uReq = toUniversalRequest(req, handler, sse, resume, abort.signal);
+      const header = exchange.header();
+      sse = await readSseRequest(exchange, header, readMaxBytes);
+      uReq = toUniversalRequest(header, handler, sse, resume, abort.signal);
     } catch (e) {
       reject(res, ConnectError.from(e, Code.InvalidArgument));
       return;
@@ -95,7 +101,8 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
     }
   }
 
-  return (req, res, pathname) => {
+  return (exchange, res) => {
+    const pathname = exchange.pathname;
     if (!pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return false;
     const handler = handlers.get(pathname);
     if (handler === undefined) {
@@ -104,8 +111,8 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
         new ConnectError(`no method at ${pathname}; SSE paths are ${SSE_PATH_PREFIX}/{package.Service}/{Method}`, Code.Unimplemented),
         404,
       );
-    } else if (req.method !== "GET" && req.method !== "POST") {
-      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${req.method ?? "?"}`, Code.Unimplemented), 405, {
+    } else if (exchange.method !== "GET" && exchange.method !== "POST") {
+      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${exchange.method}`, Code.Unimplemented), 405, {
         allow: "GET, POST",
       });
     } else if (handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming") {
@@ -120,16 +127,17 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
         ),
       );
     } else {
-      serve(req, res, handler).catch(onError);
+      serve(exchange, res, handler).catch(onError);
     }
     return true;
   };
 }
 
 /** Answers before dispatch, like a Connect unary error: an HTTP status and a JSON error body. */
-function reject(res: NodeResponse, error: ConnectError, status = codeToHttpStatus(error.code), headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  sendResponse(res, status, { ...headers, "content-type": "application/json" }, JSON.stringify(errorToJson(error, undefined)));
+function reject(res: SseOutput, error: ConnectError, status = codeToHttpStatus(error.code), headers: Record<string, string> = {}): void {
+  if (!res.canRespond) return;
+  res.writeHead(status, { ...headers, "content-type": "application/json" });
+  res.end(JSON.stringify(errorToJson(error, undefined)));
 }
 
 function positive(name: string, value: number): number {

@@ -1,6 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler, type UniversalServerRequest } from "@connectrpc/connect/protocol";
-import type { NodeRequest } from "../node-http.js";
 import type { SseRequest } from "./sse-request.js";
 import type { SseResume } from "./sse-resume.js";
 
@@ -32,18 +31,18 @@ const dropped = new Set([
  *   method that cannot resume.
  */
 export function toUniversalRequest(
-  req: NodeRequest,
+  requestHeader: Headers,
   handler: UniversalHandler,
   sse: SseRequest,
   resume: SseResume | undefined,
   signal: AbortSignal,
 ): UniversalServerRequest {
   const header = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(":") || dropped.has(name)) continue;
-    if ((name.startsWith("connect-") && name !== "connect-timeout-ms") || name.startsWith("grpc-")) continue;
-    for (const v of Array.isArray(value) ? value : [value]) header.append(name, v);
-  }
+  requestHeader.forEach((value, name) => {
+    if (dropped.has(name)) return;
+    if ((name.startsWith("connect-") && name !== "connect-timeout-ms") || name.startsWith("grpc-")) return;
+    header.append(name, value);
+  });
   if (sse.lastEventId !== undefined) {
     if (resume === undefined) {
       throw new ConnectError(
@@ -61,7 +60,7 @@ export function toUniversalRequest(
   return {
     httpVersion: "1.1",
     // connect calls `new URL` on it; the path is the RPC's, as on every transport.
-    url: `http://${hostOf(req)}${handler.requestPath}`,
+    url: `http://${hostOf(requestHeader)}${handler.requestPath}`,
     method: "POST",
     header,
     // An async generator (connect calls `throw()` on request bodies).
@@ -77,8 +76,7 @@ function envelope(message: Uint8Array): Uint8Array {
   return out;
 }
 
-function hostOf(req: NodeRequest): string {
-  const host = req.headers.host ?? req.headers[":authority"];
-  const value = Array.isArray(host) ? host[0] : host;
-  return value !== undefined && /^[\w.\-[\]:]+$/.test(value) ? value : "localhost";
+function hostOf(header: Headers): string {
+  const host = header.get("host");
+  return host !== null && /^[\w.\-[\]:]+$/.test(host) ? host : "localhost";
 }

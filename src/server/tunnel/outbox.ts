@@ -13,8 +13,15 @@ export interface DataSlot {
 }
 
 /**
+ * Runs a callback after the current turn's I/O callbacks: `setImmediate`
+ * where the runtime has it (Node), else a zero-delay timer (browsers).
+ */
+const afterTurn: (callback: () => void) => unknown =
+  typeof setImmediate === "function" ? setImmediate : (callback) => setTimeout(callback, 0);
+
+/**
  * Collects the frames of one event-loop turn and sends them as one WebSocket
- * message from `setImmediate` (PROTOCOL.md §1.2): a browser pays per message,
+ * message after the turn (PROTOCOL.md §1.2): a browser pays per message,
  * so batching is where throughput comes from. Envelopes of one stream queued
  * in the same turn share one `data` frame.
  */
@@ -76,6 +83,6 @@ export class Outbox {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flushNow);
+    afterTurn(this.flushNow);
   }
 }

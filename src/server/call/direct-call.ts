@@ -10,7 +10,7 @@ import {
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope, readEnvelopeLength } from "../codec/tunnel/index.js";
+import { ENVELOPE_HEADER_BYTES, envelope, readEnvelopeLength } from "../../codec/tunnel/index.js";
 import { DirectContext } from "./direct-context.js";
 import { callMetadata, prepareRequestHeader, type UniversalCall, type UniversalCallSink } from "./universal-call.js";
 

@@ -7,9 +7,9 @@ import {
   type HeaderList,
   readEnvelopeLength,
 } from "../../codec/tunnel/index.js";
-import { type DirectMethod, startDirectCall } from "../direct-call.js";
-import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
-import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
+import { type DirectMethod, startDirectCall } from "../call/direct-call.js";
+import type { UniversalCall, UniversalCallSink } from "../call/universal-call.js";
+import { hasSingleRequest, startUniversalCall } from "../call/universal-call.js";
 import { endFrame } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
 import type { DataSlot } from "./outbox.js";
@@ -28,7 +28,7 @@ export interface StreamHost {
   /** True when this turn's message is full: producers wait for the flush. */
   batchFull(): boolean;
   /** Calls `stream.onFlushed()` after the next flush. */
-  resumeAfterFlush(stream: TunnelStream): void;
+  resumeAfterFlush(stream: ServerTunnelStream): void;
 }
 
 /** The client gets more credit once the handler consumed this much (PROTOCOL.md §1.6). */
@@ -41,7 +41,7 @@ const TIMEOUT_PATTERN = /^\d{1,10}$/;
  * the call into the router's handler, and its answer as frames, pulled only
  * while the client's credit lasts.
  */
-export class TunnelStream implements UniversalCallSink {
+export class ServerTunnelStream implements UniversalCallSink {
   private readonly singleRequest: boolean;
   private phase: "receiving" | "running" | "ended" = "receiving";
   private call: UniversalCall | undefined;

@@ -1,7 +1,8 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, endStreamFromJson, errorFromJsonBytes, trailerDemux } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, type HeaderList, readEnvelopeLength } from "../codec/tunnel/index.js";
+import { readAll } from "./read-all.js";
+import { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, type HeaderList, readEnvelopeLength } from "../../codec/tunnel/index.js";
 
 /**
  * Receives what a universal handler answers, translated out of HTTP: response
@@ -298,23 +299,4 @@ export function callMetadata(header: Headers | undefined): HeaderList {
     if (!HTTP_FIELDS.has(name) && !name.startsWith("connect-")) list.push([name, value]);
   });
   return list;
-}
-
-async function readAll(body: AsyncIterator<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const r = await body.next();
-    if (r.done === true) break;
-    chunks.push(r.value);
-    length += r.value.length;
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(length);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
 }
