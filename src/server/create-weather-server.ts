@@ -98,7 +98,13 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     allowedOrigins: options.allowedOrigins ?? "*",
     routes: [
       health,
-      createWeatherSseRoute(router.handlers, { keepaliveMs: options.sseKeepaliveMs, retryMs: options.sseRetryMs, clock, onError }),
+      createWeatherSseRoute(router.handlers, {
+        direct: [router.direct],
+        keepaliveMs: options.sseKeepaliveMs,
+        retryMs: options.sseRetryMs,
+        clock,
+        onError,
+      }),
     ],
     onError,
   });

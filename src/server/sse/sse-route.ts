@@ -1,15 +1,17 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
 import { type Clock, systemClock } from "../../clock.js";
 import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
-import { sseStatusFromError } from "../../codec/sse/status.js";
+import type { DirectService } from "../call/direct-call.js";
+import type { UniversalCall } from "../call/server-call.js";
+import { startCall } from "../call/start-call.js";
+import { callHeader, callInput, hostOf } from "./call-request.js";
 import type { SseExchange, SseOutput } from "./exchange.js";
-import { endEvent, pumpResponse } from "./pump-response.js";
+import { SseCallSink } from "./sse-call.js";
 import { readSseRequest, type SseRequest } from "./sse-request.js";
 import type { SseResume } from "./sse-resume.js";
-import { createSseWriter } from "./sse-writer.js";
-import { toUniversalRequest } from "./universal-request.js";
+import { createSseWriter, type SseWriter } from "./sse-writer.js";
 
 /**
  * The SSE route over a runtime's request and response: answers (and returns
@@ -21,6 +23,12 @@ export type SseRoute = (exchange: SseExchange, output: SseOutput) => boolean;
 export interface SseRouteOptions {
   /** The router's universal handlers (`router.handlers`): SSE dispatches into these. */
   readonly handlers: readonly UniversalHandler[];
+  /**
+   * Implementations behind some of `handlers` to call directly (as the tunnel
+   * does: connect's own invocation without the HTTP protocol layers). Each
+   * must be the implementation, with the router options, its handler serves.
+   */
+  readonly direct?: readonly DirectService[];
   /** Methods whose messages carry a cursor as `id:` and accept `Last-Event-ID`. Default none. */
   readonly resume?: readonly SseResume[];
   /** A comment line goes out after this long without other output, so proxies keep the stream. Default 15000. */
@@ -55,50 +63,50 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk SSE:", e));
   const handlers = new Map(options.handlers.map((h) => [SSE_PATH_PREFIX + h.requestPath, h]));
+  const direct = new Map((options.direct ?? []).flatMap((d) => d.methods).map((m) => [m.requestPath, m]));
   const resumes = new Map((options.resume ?? []).map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
 
   async function serve(exchange: SseExchange, res: SseOutput, handler: UniversalHandler): Promise<void> {
     const resume = resumes.get(handler.requestPath);
-    const abort = new AbortController();
     let sse: SseRequest;
-    let uReq: UniversalServerRequest;
+    let header: Headers;
+    let url: string;
     try {
-      const header = exchange.header();
-      sse = await readSseRequest(exchange, header, readMaxBytes);
-      uReq = toUniversalRequest(header, handler, sse, resume, abort.signal);
+      const requestHeader = exchange.header();
+      sse = await readSseRequest(exchange, requestHeader, readMaxBytes);
+      header = callHeader(requestHeader, handler, sse, resume);
+      url = `http://${hostOf(requestHeader)}${handler.requestPath}`;
     } catch (e) {
       reject(res, ConnectError.from(e, Code.InvalidArgument));
       return;
     }
-    let body: AsyncIterator<Uint8Array> | undefined;
-    const writer = createSseWriter(res, {
+    const sink: SseCallSink = new SseCallSink(
+      writerFor(res, () => sink.call),
+      handler.method,
+      sse.binary,
+      resume,
+    );
+    let input: Uint8Array;
+    try {
+      input = callInput(handler, sse);
+    } catch (e) {
+      // As the handler would answer a request message that does not parse: in the end event.
+      sink.end(ConnectError.from(e, Code.InvalidArgument), []);
+      return;
+    }
+    sink.call = startCall({ handler, url, header, input, onError }, direct.get(handler.requestPath), sink);
+  }
+
+  function writerFor(res: SseOutput, call: () => UniversalCall | undefined): SseWriter {
+    return createSseWriter(res, {
       clock,
       keepaliveMs,
       retryMs,
       onClientGone() {
-        // The handler stops at its next await on ctx.signal; return() ends its iterator.
-        abort.abort(new ConnectError("the client closed the SSE stream", Code.Canceled));
-        body?.return?.().catch(() => undefined);
+        // The handler's signal aborts and its output iterator is returned.
+        call()?.abort(new ConnectError("the client closed the SSE stream", Code.Canceled));
       },
     });
-    try {
-      const uRes = await handler(uReq);
-      await pumpResponse(uRes, {
-        handler,
-        binary: sse.binary,
-        resume,
-        writer,
-        setBody(b) {
-          body = b;
-          if (writer.closed) b.return?.().catch(() => undefined);
-        },
-      });
-    } catch (e) {
-      if (writer.closed) return;
-      if (!(e instanceof ConnectError)) onError(e);
-      const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
-      writer.end(endEvent(sseStatusFromError(error)));
-    }
   }
 
   return (exchange, res) => {

@@ -34,7 +34,7 @@ export interface WeatherFetchHandlerOptions extends WeatherRouterOptions, Weathe
  */
 export function createWeatherFetchHandler(options: WeatherFetchHandlerOptions = {}): FetchHandler {
   const router = options.router ?? createWeatherRouter(options);
-  const sse = createSseFetchHandler(weatherSseRouteOptions(router.handlers, options));
+  const sse = createSseFetchHandler(weatherSseRouteOptions(router.handlers, { ...options, direct: [router.direct] }));
   const rpc = new Map(router.handlers.map((h) => [h.requestPath, createFetchHandler(h)]));
   return (request) => {
     const pathname = new URL(request.url).pathname;
