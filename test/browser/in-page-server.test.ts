@@ -1,7 +1,10 @@
 // The server core inside Chromium: the tunnel handler and the fetch handler run
 // in the page itself (no Node server), and the SDK's client talks to them
 // through the in-memory WebSocket pair and a fetch that calls the handler.
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { afterAll, describe, expect, it } from "vitest";
+import { WeatherService } from "../../src/gen/weather_pb.js";
 import { createWeatherClient, type WeatherClientOptions } from "../../src/index.js";
 import { createTunnelHandler, createWeatherFetchHandler, createWeatherRouter } from "../../src/server/core.js";
 import { inMemoryWebSocket } from "../../src/testing/index.js";
@@ -59,5 +62,21 @@ describe("the server core running inside Chromium", () => {
     const weather = createWeatherClient({ ...inPage, transports: ["connect"] });
     expect((await weather.getWeather({ cityCode: "SYD" })).timestamp).toBeGreaterThan(0n);
     weather.close();
+  });
+
+  it("serves gRPC-Web from the fetch handler", async () => {
+    const client = createClient(WeatherService, createGrpcWebTransport({ baseUrl: inPage.baseUrl, fetch: inPage.fetch }));
+    expect((await client.getWeather({ cityCode: "LON" })).timestamp).toBeGreaterThan(0n);
+    const abort = new AbortController();
+    const got: bigint[] = [];
+    await expect(
+      (async () => {
+        for await (const r of client.subscribeWeather({ cityCode: "LON" }, { signal: abort.signal })) {
+          got.push(r.timestamp);
+          if (got.length === 2) abort.abort();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: Code.Canceled });
+    expectStrictlyIncreasing(got);
   });
 });

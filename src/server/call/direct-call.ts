@@ -10,7 +10,7 @@ import {
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope, readEnvelopeLength } from "../../codec/tunnel/index.js";
+import { ENVELOPE_HEADER_BYTES, envelope, forEachEnvelope } from "../../codec/tunnel/index.js";
 import { DirectContext } from "./direct-context.js";
 import { type CallInit, callMetadata, prepareRequestHeader, ServerCall, type UniversalCallSink } from "./server-call.js";
 
@@ -264,20 +264,18 @@ async function* parseSingle(
   yield input.parse(bytes);
 }
 
-/** Request messages of a streaming-request call, parsed from whole envelopes as they arrive. */
+/** Request messages of a streaming-request call, parsed from whole envelopes as they arrive (the tunnel checked their framing). */
 async function* parseEnvelopes(
   body: AsyncIterable<Uint8Array>,
   input: Serialization<Message>,
   timeoutError: ConnectError | undefined,
 ): AsyncGenerator<Message> {
   if (timeoutError !== undefined) throw timeoutError;
+  const payloads: Uint8Array[] = [];
   for await (const chunk of body) {
-    let pos = 0;
-    while (pos < chunk.length) {
-      const length = readEnvelopeLength(chunk, pos);
-      const start = pos + ENVELOPE_HEADER_BYTES;
-      yield input.parse(chunk.subarray(start, start + length));
-      pos = start + length;
-    }
+    forEachEnvelope(chunk, 0, chunk.length, (_flags, start, end) => payloads.push(chunk.subarray(start, end)));
+    // Parsed one at a time as the handler asks, so a message that does not parse fails only its own read.
+    for (let i = 0; i < payloads.length; i++) yield input.parse(payloads[i] as Uint8Array);
+    payloads.length = 0;
   }
 }
