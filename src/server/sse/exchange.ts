@@ -37,10 +37,3 @@ export interface SseOutput {
   /** False once nothing can be sent any more (the response started or the client is gone). */
   readonly canRespond: boolean;
 }
-
-/**
- * Runs a callback after the current turn's I/O callbacks: `setImmediate`
- * where the runtime has it (Node), else a zero-delay timer (browsers).
- */
-export const afterTurn: (callback: () => void) => unknown =
-  typeof setImmediate === "function" ? setImmediate : (callback) => setTimeout(callback, 0);

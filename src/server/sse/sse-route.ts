@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "../../clock.js";
 import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
 import type { DirectService } from "../call/direct-call.js";
 import type { UniversalCall } from "../call/server-call.js";
+import { requirePositive } from "../call/runtime.js";
 import { startCall } from "../call/start-call.js";
 import { callHeader, callInput, hostOf } from "./call-request.js";
 import type { SseExchange, SseOutput } from "./exchange.js";
@@ -54,8 +55,8 @@ export interface SseRouteOptions {
  * @throws RangeError for a non-positive `keepaliveMs` or `readMaxBytes`, or a negative `retryMs`.
  */
 export function createSseRouteCore(options: SseRouteOptions): SseRoute {
-  const keepaliveMs = positive("keepaliveMs", options.keepaliveMs ?? 15_000);
-  const readMaxBytes = positive("readMaxBytes", options.readMaxBytes ?? 1024 * 1024);
+  const keepaliveMs = requirePositive("keepaliveMs", options.keepaliveMs ?? 15_000);
+  const readMaxBytes = requirePositive("readMaxBytes", options.readMaxBytes ?? 1024 * 1024);
   const retryMs = options.retryMs ?? 1000;
   if (!Number.isSafeInteger(retryMs) || retryMs < 0) {
     throw new RangeError(`retryMs must be a non-negative integer, got ${retryMs}`);
@@ -146,9 +147,4 @@ function reject(res: SseOutput, error: ConnectError, status = codeToHttpStatus(e
   if (!res.canRespond) return;
   res.writeHead(status, { ...headers, "content-type": "application/json" });
   res.end(JSON.stringify(errorToJson(error, undefined)));
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive, got ${value}`);
-  return value;
 }

@@ -1,7 +1,8 @@
 import type { Clock } from "../../clock.js";
 import { encodeSseComment, encodeSseRetry } from "../../codec/sse/encoder.js";
 import { SSE_CONTENT_TYPE } from "../../codec/sse/protocol.js";
-import { afterTurn, type SseOutput } from "./exchange.js";
+import { afterTurn } from "../call/runtime.js";
+import type { SseOutput } from "./exchange.js";
 
 /** Options of {@link createSseWriter}. */
 export interface SseWriterOptions {

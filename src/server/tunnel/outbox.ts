@@ -1,23 +1,16 @@
+import { afterTurn } from "../call/runtime.js";
 import { type ControlFrame, type DataFrame, encodeFrameBatch, type Frame } from "../../codec/tunnel/index.js";
 
 /**
  * Where a stream keeps its `data` frame of the current turn, so envelopes
- * queued in the same turn join it. Kept by the stream, not in a `Map` the
- * outbox clears every turn: V8 gives a cleared `Map` a new table and chains
- * the old one to it, and those chains outlive young-generation GCs, so a
- * connection making a call per turn promoted ~150 bytes of tables per call.
+ * queued in the same turn join it. The stream holds it so that the outbox
+ * needs no per-turn `Map`: a `Map` cleared every turn leaves tables behind
+ * that outlive young-generation GCs.
  */
 export interface DataSlot {
   /** The stream's latest `data` frame; once sent, its chunks are released (empty), which marks it stale. */
   frame: (DataFrame & { readonly chunks: Uint8Array[] }) | undefined;
 }
-
-/**
- * Runs a callback after the current turn's I/O callbacks: `setImmediate`
- * where the runtime has it (Node), else a zero-delay timer (browsers).
- */
-const afterTurn: (callback: () => void) => unknown =
-  typeof setImmediate === "function" ? setImmediate : (callback) => setTimeout(callback, 0);
 
 /**
  * Collects the frames of one event-loop turn and sends them as one WebSocket

@@ -3,6 +3,7 @@ import type { Compression, UniversalHandler } from "@connectrpc/connect/protocol
 import { type Clock, systemClock } from "../../clock.js";
 import { WeatherService } from "../../gen/weather_pb.js";
 import { type DirectService, directService } from "../call/direct-call.js";
+import { requirePositive } from "../call/runtime.js";
 import { createWeatherServiceImpl } from "./weather-service.js";
 
 /** Options of {@link createWeatherRouter}; every one has a default. */
@@ -39,9 +40,9 @@ export interface WeatherRouter {
  * @throws RangeError for a `tickMs`, `historyWindowMs` or `maxReportBatch` that is not a positive number.
  */
 export function createWeatherRouter(options: WeatherRouterOptions = {}): WeatherRouter {
-  const tickMs = positive("tickMs", options.tickMs ?? 1000);
-  const historyWindowMs = positive("historyWindowMs", options.historyWindowMs ?? 600_000);
-  const maxReportBatch = positive("maxReportBatch", options.maxReportBatch ?? 10_000);
+  const tickMs = requirePositive("tickMs", options.tickMs ?? 1000);
+  const historyWindowMs = requirePositive("historyWindowMs", options.historyWindowMs ?? 600_000);
+  const maxReportBatch = requirePositive("maxReportBatch", options.maxReportBatch ?? 10_000);
   const routerOptions = { interceptors: options.interceptors, acceptCompression: options.acceptCompression ?? [] };
   const impl = createWeatherServiceImpl({
     tickMs,
@@ -54,11 +55,4 @@ export function createWeatherRouter(options: WeatherRouterOptions = {}): Weather
   router.service(WeatherService, impl);
   // The same implementation and router options: the tunnel calls it without connect's HTTP layers.
   return { handlers: router.handlers, direct: directService(WeatherService, impl, routerOptions) };
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive number of milliseconds or items, got ${value}`);
-  }
-  return value;
 }
