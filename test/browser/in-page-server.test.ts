@@ -6,7 +6,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { afterAll, describe, expect, it } from "vitest";
 import { WeatherService } from "../../src/gen/weather_pb.js";
 import { createWeatherClient, type WeatherClientOptions } from "../../src/index.js";
-import { createTunnelHandler, createWeatherFetchHandler, createWeatherRouter } from "../../src/server/core.js";
+import { createTunnelHandler, createWeatherFetchHandler, createWeatherRouter, type TunnelSocket } from "../../src/server/core.js";
 import { inMemoryWebSocket } from "../../src/testing/index.js";
 import { expectStrictlyIncreasing } from "../helpers/assertions.js";
 import { runReadmeExample } from "../helpers/readme-example.js";
@@ -37,6 +37,11 @@ async function firstReadings(transports: WeatherClientOptions["transports"], cou
 }
 
 describe("the server core running inside Chromium", () => {
+  it("takes the browser's own WebSocket as a TunnelSocket (checked by the compiler)", () => {
+    const asTunnelSocket = (socket: WebSocket): TunnelSocket => socket;
+    expect(typeof asTunnelSocket).toBe("function");
+  });
+
   it("has no Node in this page", () => {
     expect((globalThis as { process?: unknown }).process).toBeUndefined();
     expect((globalThis as { Buffer?: unknown }).Buffer).toBeUndefined();

@@ -14,3 +14,9 @@ export function requirePositive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
   return value;
 }
+
+/** The host named in request headers, for the URLs handlers see (connect parses them); localhost when it is not a plain host. */
+export function requestHost(headers: Headers | undefined): string {
+  const host = headers?.get("host");
+  return host != null && /^[\w.\-[\]:]+$/.test(host) ? host : "localhost";
+}

@@ -67,9 +67,3 @@ export function callInput(handler: UniversalHandler, sse: SseRequest): Uint8Arra
     throw ConnectError.from(e, Code.InvalidArgument);
   }
 }
-
-/** The request's host for the call's URL (connect parses it), or localhost when it is not a plain host. */
-export function hostOf(header: Headers): string {
-  const host = header.get("host");
-  return host !== null && /^[\w.\-[\]:]+$/.test(host) ? host : "localhost";
-}

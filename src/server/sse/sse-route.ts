@@ -5,9 +5,9 @@ import { type Clock, systemClock } from "../../clock.js";
 import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
 import type { DirectService } from "../call/direct-call.js";
 import type { UniversalCall } from "../call/server-call.js";
-import { requirePositive } from "../call/runtime.js";
+import { requestHost, requirePositive } from "../call/runtime.js";
 import { startCall } from "../call/start-call.js";
-import { callHeader, callInput, hostOf } from "./call-request.js";
+import { callHeader, callInput } from "./call-request.js";
 import type { SseExchange, SseOutput } from "./exchange.js";
 import { SseCallSink } from "./sse-call.js";
 import { readSseRequest, type SseRequest } from "./sse-request.js";
@@ -76,7 +76,7 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
       const requestHeader = exchange.header();
       sse = await readSseRequest(exchange, requestHeader, readMaxBytes);
       header = callHeader(requestHeader, handler, sse, resume);
-      url = `http://${hostOf(requestHeader)}${handler.requestPath}`;
+      url = `http://${requestHost(requestHeader)}${handler.requestPath}`;
     } catch (e) {
       reject(res, ConnectError.from(e, Code.InvalidArgument));
       return;

@@ -1,4 +1,5 @@
 import { sleep } from "../../clock.js";
+import { requestHost } from "../call/runtime.js";
 import { CLOSE_CODE } from "./close-codes.js";
 import { resolveTunnelOptions, type TunnelHandlerOptions } from "./options.js";
 import { isOriginAllowed } from "./origins.js";
@@ -78,7 +79,7 @@ export function createTunnelHandler(options: TunnelHandlerOptions): TunnelHandle
         socket.close(CLOSE_CODE.policyViolation, "origin not in this server's allowedOrigins");
         return;
       }
-      const connection = serveTunnelConnection(socket, config, `http://${hostOf(peer.headers)}`);
+      const connection = serveTunnelConnection(socket, config, `http://${requestHost(peer.headers)}`);
       connections.add(connection);
       void connection.closed.then(() => connections.delete(connection));
       if (closing !== undefined) connection.goAway("the server is shutting down; reconnect to resume");
@@ -91,10 +92,4 @@ export function createTunnelHandler(options: TunnelHandlerOptions): TunnelHandle
     },
     close,
   };
-}
-
-/** The request's host for request URLs (connect parses them), or localhost when it is not a plain host. */
-function hostOf(headers: Headers | undefined): string {
-  const host = headers?.get("host");
-  return host != null && /^[\w.\-[\]:]+$/.test(host) ? host : "localhost";
 }
