@@ -11,7 +11,7 @@ import {
   type Frame,
   TUNNEL_SUBPROTOCOL,
 } from "../../src/codec/tunnel/index.js";
-import { endEvent } from "../../src/server/sse/pump-response.js";
+import { endEvent } from "../../src/server/sse/sse-call.js";
 import { BATCH, type ChildBytes, RAW_WS_PATH } from "../shared.js";
 import { batches, makePayloads, type Payloads } from "./payloads.js";
 

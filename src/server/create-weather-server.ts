@@ -2,19 +2,18 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type * as net from "node:net";
 import type * as stream from "node:stream";
-import { type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { type Clock, sleep, systemClock } from "../clock.js";
-import { WeatherService } from "../gen/weather_pb.js";
-import type { AllowedOrigins } from "./cors.js";
-import { createHttpHandler, type RouteHandler } from "./http-handler.js";
-import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
-import { createProtocolSniffingListener } from "./protocol-sniffing-listener.js";
-import { createTunnelServer, rejectUpgrade, type TunnelOptions } from "./tunnel/index.js";
-import { createWeatherServiceImpl } from "./weather-service.js";
-import { directService } from "./direct-call.js";
-import { createWeatherSseRoute } from "./sse/weather-sse-route.js";
+import { createHttpHandler, type RouteHandler } from "./http/http-handler.js";
+import { type NodeRequest, type NodeResponse, sendText } from "./http/node-http.js";
+import { createProtocolSniffingListener } from "./http/protocol-sniffing-listener.js";
+import { createWeatherSseRoute } from "./http/sse-node-route.js";
+import { createTunnelServer, rejectUpgrade } from "./http/ws-tunnel.js";
+import type { TunnelOptions } from "./tunnel/options.js";
+import type { AllowedOrigins } from "./tunnel/origins.js";
+import { createWeatherRouter } from "./weather/weather-router.js";
 
 /** Options of {@link createWeatherServer}; every one has a default. */
 export interface WeatherServerOptions {
@@ -69,24 +68,25 @@ export interface WeatherServer {
 
 /**
  * Creates the reference server for `weather.WeatherService`: Connect, gRPC and
- * gRPC-Web over HTTP/1.1 and h2c on one port, from one service implementation.
+ * gRPC-Web over HTTP/1.1 and h2c, the WebSocket tunnel and SSE on one port,
+ * from one service implementation. It wires the runtime-neutral router, SSE
+ * route and tunnel handler to Node's servers.
  */
 export function createWeatherServer(options: WeatherServerOptions = {}): WeatherServer {
-  const tickMs = positive("tickMs", options.tickMs ?? 1000);
-  const historyWindowMs = positive("historyWindowMs", options.historyWindowMs ?? 600_000);
-  const maxReportBatch = positive("maxReportBatch", options.maxReportBatch ?? 10_000);
   const shutdownGraceMs = options.shutdownGraceMs ?? 5000;
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk server:", e));
   const shutdown = new AbortController();
 
-  const routerOptions = {
+  const router = createWeatherRouter({
+    tickMs: options.tickMs,
+    historyWindowMs: options.historyWindowMs,
+    maxReportBatch: options.maxReportBatch,
     interceptors: options.interceptors,
     acceptCompression: [compressionGzip, compressionBrotli],
-  };
-  const router: ConnectRouter = createConnectRouter(routerOptions);
-  const impl = createWeatherServiceImpl({ tickMs, historyWindowMs, maxReportBatch, clock, shutdownSignal: shutdown.signal });
-  router.service(WeatherService, impl);
+    clock,
+    shutdownSignal: shutdown.signal,
+  });
 
   const health: RouteHandler = (_req, res, pathname) => {
     if (pathname !== "/healthz") return false;
@@ -98,7 +98,13 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     allowedOrigins: options.allowedOrigins ?? "*",
     routes: [
       health,
-      createWeatherSseRoute(router.handlers, { keepaliveMs: options.sseKeepaliveMs, retryMs: options.sseRetryMs, clock, onError }),
+      createWeatherSseRoute(router.handlers, {
+        direct: [router.direct],
+        keepaliveMs: options.sseKeepaliveMs,
+        retryMs: options.sseRetryMs,
+        clock,
+        onError,
+      }),
     ],
     onError,
   });
@@ -118,8 +124,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const tunnel = createTunnelServer({
     ...options.tunnel,
     handlers: router.handlers,
-    // The same implementation and router options: the tunnel calls it without connect's HTTP layers.
-    direct: [directService(WeatherService, impl, routerOptions)],
+    direct: [router.direct],
     allowedOrigins: options.allowedOrigins ?? "*",
     clock,
     closeTimeoutMs: shutdownGraceMs,
@@ -184,11 +189,4 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
       return closing;
     },
   };
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive number of milliseconds or items, got ${value}`);
-  }
-  return value;
 }

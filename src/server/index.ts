@@ -1,20 +1,11 @@
 /**
- * The reference server for `weather.WeatherService` (Node only).
+ * The reference server for `weather.WeatherService`: the runtime-neutral core
+ * (see `core.ts`) and its wiring to Node's HTTP servers and `ws`.
  * @packageDocumentation
  */
+export * from "./core.js";
 export { createWeatherServer, type WeatherServer, type WeatherServerOptions } from "./create-weather-server.js";
-export type { AllowedOrigins } from "./cors.js";
-export { createWeatherServiceImpl, type WeatherServiceConfig } from "./weather-service.js";
-export { CITIES, type City, readingAt, tickAt } from "../simulation/index.js";
-export { createSseRoute, type SseRouteOptions } from "./sse/sse-route.js";
-export { sseResume, type SseResume, type SseResumeOptions } from "./sse/sse-resume.js";
-export { createWeatherSseRoute, type WeatherSseRouteOptions } from "./sse/weather-sse-route.js";
-export type { RouteHandler } from "./http-handler.js";
-export { directService, type DirectService } from "./direct-call.js";
-export {
-  createTunnelServer,
-  type TunnelAuthenticate,
-  type TunnelOptions,
-  type TunnelServer,
-  type TunnelServerOptions,
-} from "./tunnel/index.js";
+export { createSseRoute, createWeatherSseRoute } from "./http/sse-node-route.js";
+export type { RouteHandler } from "./http/http-handler.js";
+export { createTunnelServer, type TunnelServer } from "./http/ws-tunnel.js";
+export type { TunnelServerOptions } from "./tunnel/options.js";

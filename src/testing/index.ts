@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export { CITIES, type City, readingAt, tickAt } from "../simulation/index.js";
+export { inMemoryWebSocket, type InMemoryWebSocketOptions } from "./in-memory-tunnel.js";

@@ -8,7 +8,7 @@ import { Code, ConnectError, createClient, createConnectRouter, type Interceptor
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WeatherService } from "../../src/gen/weather_pb.js";
 import { createWeatherClient, createWebSocketTransport, type WeatherCallOptions, type WeatherResponse } from "../../src/index.js";
-import { createTunnelServer, type TunnelServer } from "../../src/server/tunnel/index.js";
+import { createTunnelServer, type TunnelServer } from "../../src/server/index.js";
 
 /** Resolves with the reason the server's handler of a "SLOW" call was stopped. */
 let slowStopped: Promise<unknown>;

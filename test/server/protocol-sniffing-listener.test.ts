@@ -3,7 +3,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createProtocolSniffingListener } from "../../src/server/protocol-sniffing-listener.js";
+import { createProtocolSniffingListener } from "../../src/server/http/protocol-sniffing-listener.js";
 import { h1Request, h2Request } from "../helpers/raw-http.js";
 
 const servers: net.Server[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTicker } from "../../src/server/ticker.js";
+import { createTicker } from "../../src/server/weather/ticker.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 
 const TICK_MS = 100;

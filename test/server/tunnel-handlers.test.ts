@@ -17,8 +17,8 @@ import {
 import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherResponse, WeatherResponseSchema, WeatherService, GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
-import { directService } from "../../src/server/direct-call.js";
-import { createTunnelServer, type TunnelServer } from "../../src/server/tunnel/index.js";
+import { directService } from "../../src/server/call/direct-call.js";
+import { createTunnelServer, type TunnelServer } from "../../src/server/index.js";
 import { dataFrame, messagesOf, nthMessage, openRawTunnel, type RawTunnel, streamOpener, WEATHER } from "../helpers/raw-tunnel.js";
 
 /** Resolves when the stubborn stream's generator has finished (its `finally` ran). */

@@ -14,7 +14,7 @@ import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { describe, expect, it } from "vitest";
 import { envelope, forEachEnvelope } from "../../src/codec/tunnel/index.js";
 import { WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
-import { startUniversalCall, type UniversalCallSink } from "../../src/server/universal-call.js";
+import { startUniversalCall, type UniversalCallSink } from "../../src/server/call/universal-call.js";
 
 type Event =
   | { kind: "headers"; headers: [string, string][] }

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GetWeatherRequestSchema, WeatherService } from "../../src/gen/weather_pb.js";
-import { createWeatherServiceImpl } from "../../src/server/weather-service.js";
+import { createWeatherServiceImpl } from "../../src/server/weather/weather-service.js";
 import { CITIES, readingAt, tickAt } from "../../src/simulation/index.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { SSE_LAST_EVENT_ID_PARAM } from "../../codec/sse/protocol.js";
-import type { NodeRequest } from "../node-http.js";
+import { base64Decode } from "@bufbuild/protobuf/wire";
+import type { SseExchange } from "./exchange.js";
 
 /** An SSE request, validated and read: what the route dispatches into a handler. */
 export interface SseRequest {
@@ -22,20 +23,19 @@ const postContentType = /^application\/(proto|json)(?:;\s*charset=utf-?8)?$/i;
  * @throws ConnectError `invalid_argument` for a malformed request,
  *   `resource_exhausted` for a body over `maxBytes`.
  */
-export async function readSseRequest(req: NodeRequest, url: URL, maxBytes: number): Promise<SseRequest> {
-  const query = url.searchParams;
-  const headerId = firstHeader(req.headers["last-event-id"]);
-  const lastEventId = nonEmpty(headerId) ?? nonEmpty(query.get(SSE_LAST_EVENT_ID_PARAM));
-  if (req.method === "GET") {
+export async function readSseRequest(exchange: SseExchange, header: Headers, maxBytes: number): Promise<SseRequest> {
+  const query = exchange.url.searchParams;
+  const lastEventId = nonEmpty(header.get("last-event-id")) ?? nonEmpty(query.get(SSE_LAST_EVENT_ID_PARAM));
+  if (exchange.method === "GET") {
     return { ...readQueryMessage(query, maxBytes), lastEventId };
   }
-  const contentType = firstHeader(req.headers["content-type"]) ?? "";
+  const contentType = header.get("content-type") ?? "";
   const match = postContentType.exec(contentType);
   if (match === null) {
     throw new ConnectError(`an SSE POST body must be application/proto or application/json, got "${contentType}"`, Code.InvalidArgument);
   }
   const binary = match[1]?.toLowerCase() === "proto";
-  return { binary, message: await readBody(req, maxBytes), lastEventId };
+  return { binary, message: await exchange.readBody(maxBytes), lastEventId };
 }
 
 function readQueryMessage(query: URLSearchParams, maxBytes: number): { binary: boolean; message: Uint8Array } {
@@ -52,30 +52,14 @@ function readQueryMessage(query: URLSearchParams, maxBytes: number): { binary: b
   }
   const text = query.get("message") ?? "";
   const message =
-    query.get("base64") === "1"
-      ? new Uint8Array(Buffer.from(text, "base64"))
-      : new TextEncoder().encode(text === "" && encoding === "json" ? "{}" : text);
+    query.get("base64") === "1" ? base64Decode(text) : new TextEncoder().encode(text === "" && encoding === "json" ? "{}" : text);
   if (message.byteLength > maxBytes) throw tooBig(maxBytes);
   return { binary: encoding === "proto", message };
 }
 
-async function readBody(req: NodeRequest, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    length += chunk.byteLength;
-    if (length > maxBytes) throw tooBig(maxBytes);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, length);
-}
-
-function tooBig(maxBytes: number): ConnectError {
+/** The error for a request message over `maxBytes`. */
+export function tooBig(maxBytes: number): ConnectError {
   return new ConnectError(`the request message exceeds ${maxBytes} bytes`, Code.ResourceExhausted);
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function nonEmpty(value: string | null | undefined): string | undefined {

@@ -1,21 +1,35 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
 import { type Clock, systemClock } from "../../clock.js";
 import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
-import { sseStatusFromError } from "../../codec/sse/status.js";
-import type { RouteHandler } from "../http-handler.js";
-import { type NodeRequest, type NodeResponse, sendResponse } from "../node-http.js";
-import { endEvent, pumpResponse } from "./pump-response.js";
+import type { DirectService } from "../call/direct-call.js";
+import type { UniversalCall } from "../call/server-call.js";
+import { requestHost, requirePositive } from "../call/runtime.js";
+import { startCall } from "../call/start-call.js";
+import { callHeader, callInput } from "./call-request.js";
+import type { SseExchange, SseOutput } from "./exchange.js";
+import { SseCallSink } from "./sse-call.js";
 import { readSseRequest, type SseRequest } from "./sse-request.js";
 import type { SseResume } from "./sse-resume.js";
-import { createSseWriter } from "./sse-writer.js";
-import { toUniversalRequest } from "./universal-request.js";
+import { createSseWriter, type SseWriter } from "./sse-writer.js";
 
-/** Options of {@link createSseRoute}. */
+/**
+ * The SSE route over a runtime's request and response: answers (and returns
+ * true) for paths under `/sse/`, returns false for any other.
+ */
+export type SseRoute = (exchange: SseExchange, output: SseOutput) => boolean;
+
+/** Options of the SSE route, on every runtime. */
 export interface SseRouteOptions {
   /** The router's universal handlers (`router.handlers`): SSE dispatches into these. */
   readonly handlers: readonly UniversalHandler[];
+  /**
+   * Implementations behind some of `handlers` to call directly (as the tunnel
+   * does: connect's own invocation without the HTTP protocol layers). Each
+   * must be the implementation, with the router options, its handler serves.
+   */
+  readonly direct?: readonly DirectService[];
   /** Methods whose messages carry a cursor as `id:` and accept `Last-Event-ID`. Default none. */
   readonly resume?: readonly SseResume[];
   /** A comment line goes out after this long without other output, so proxies keep the stream. Default 15000. */
@@ -40,9 +54,9 @@ export interface SseRouteOptions {
  *
  * @throws RangeError for a non-positive `keepaliveMs` or `readMaxBytes`, or a negative `retryMs`.
  */
-export function createSseRoute(options: SseRouteOptions): RouteHandler {
-  const keepaliveMs = positive("keepaliveMs", options.keepaliveMs ?? 15_000);
-  const readMaxBytes = positive("readMaxBytes", options.readMaxBytes ?? 1024 * 1024);
+export function createSseRouteCore(options: SseRouteOptions): SseRoute {
+  const keepaliveMs = requirePositive("keepaliveMs", options.keepaliveMs ?? 15_000);
+  const readMaxBytes = requirePositive("readMaxBytes", options.readMaxBytes ?? 1024 * 1024);
   const retryMs = options.retryMs ?? 1000;
   if (!Number.isSafeInteger(retryMs) || retryMs < 0) {
     throw new RangeError(`retryMs must be a non-negative integer, got ${retryMs}`);
@@ -50,52 +64,54 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk SSE:", e));
   const handlers = new Map(options.handlers.map((h) => [SSE_PATH_PREFIX + h.requestPath, h]));
+  const direct = new Map((options.direct ?? []).flatMap((d) => d.methods).map((m) => [m.requestPath, m]));
   const resumes = new Map((options.resume ?? []).map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
 
-  async function serve(req: NodeRequest, res: NodeResponse, handler: UniversalHandler): Promise<void> {
+  async function serve(exchange: SseExchange, res: SseOutput, handler: UniversalHandler): Promise<void> {
     const resume = resumes.get(handler.requestPath);
-    const abort = new AbortController();
     let sse: SseRequest;
-    let uReq: UniversalServerRequest;
+    let header: Headers;
+    let url: string;
     try {
-      sse = await readSseRequest(req, new URL(req.url ?? "/", "http://localhost"), readMaxBytes);
-      uReq = toUniversalRequest(req, handler, sse, resume, abort.signal);
+      const requestHeader = exchange.header();
+      sse = await readSseRequest(exchange, requestHeader, readMaxBytes);
+      header = callHeader(requestHeader, handler, sse, resume);
+      url = `http://${requestHost(requestHeader)}${handler.requestPath}`;
     } catch (e) {
       reject(res, ConnectError.from(e, Code.InvalidArgument));
       return;
     }
-    let body: AsyncIterator<Uint8Array> | undefined;
-    const writer = createSseWriter(res, {
+    const sink: SseCallSink = new SseCallSink(
+      writerFor(res, () => sink.call),
+      handler.method,
+      sse.binary,
+      resume,
+    );
+    let input: Uint8Array;
+    try {
+      input = callInput(handler, sse);
+    } catch (e) {
+      // As the handler would answer a request message that does not parse: in the end event.
+      sink.end(ConnectError.from(e, Code.InvalidArgument), []);
+      return;
+    }
+    sink.call = startCall({ handler, url, header, input, onError }, direct.get(handler.requestPath), sink);
+  }
+
+  function writerFor(res: SseOutput, call: () => UniversalCall | undefined): SseWriter {
+    return createSseWriter(res, {
       clock,
       keepaliveMs,
       retryMs,
       onClientGone() {
-        // The handler stops at its next await on ctx.signal; return() ends its iterator.
-        abort.abort(new ConnectError("the client closed the SSE stream", Code.Canceled));
-        body?.return?.().catch(() => undefined);
+        // The handler's signal aborts and its output iterator is returned.
+        call()?.abort(new ConnectError("the client closed the SSE stream", Code.Canceled));
       },
     });
-    try {
-      const uRes = await handler(uReq);
-      await pumpResponse(uRes, {
-        handler,
-        binary: sse.binary,
-        resume,
-        writer,
-        setBody(b) {
-          body = b;
-          if (writer.closed) b.return?.().catch(() => undefined);
-        },
-      });
-    } catch (e) {
-      if (writer.closed) return;
-      if (!(e instanceof ConnectError)) onError(e);
-      const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
-      writer.end(endEvent(sseStatusFromError(error)));
-    }
   }
 
-  return (req, res, pathname) => {
+  return (exchange, res) => {
+    const pathname = exchange.pathname;
     if (!pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return false;
     const handler = handlers.get(pathname);
     if (handler === undefined) {
@@ -104,8 +120,8 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
         new ConnectError(`no method at ${pathname}; SSE paths are ${SSE_PATH_PREFIX}/{package.Service}/{Method}`, Code.Unimplemented),
         404,
       );
-    } else if (req.method !== "GET" && req.method !== "POST") {
-      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${req.method ?? "?"}`, Code.Unimplemented), 405, {
+    } else if (exchange.method !== "GET" && exchange.method !== "POST") {
+      reject(res, new ConnectError(`SSE endpoints take GET or POST, not ${exchange.method}`, Code.Unimplemented), 405, {
         allow: "GET, POST",
       });
     } else if (handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming") {
@@ -120,19 +136,15 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
         ),
       );
     } else {
-      serve(req, res, handler).catch(onError);
+      serve(exchange, res, handler).catch(onError);
     }
     return true;
   };
 }
 
 /** Answers before dispatch, like a Connect unary error: an HTTP status and a JSON error body. */
-function reject(res: NodeResponse, error: ConnectError, status = codeToHttpStatus(error.code), headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  sendResponse(res, status, { ...headers, "content-type": "application/json" }, JSON.stringify(errorToJson(error, undefined)));
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive, got ${value}`);
-  return value;
+function reject(res: SseOutput, error: ConnectError, status = codeToHttpStatus(error.code), headers: Record<string, string> = {}): void {
+  if (!res.canRespond) return;
+  res.writeHead(status, { ...headers, "content-type": "application/json" });
+  res.end(JSON.stringify(errorToJson(error, undefined)));
 }

@@ -1,8 +1,8 @@
-import type * as http from "node:http";
 import type { Clock } from "../../clock.js";
 import { encodeSseComment, encodeSseRetry } from "../../codec/sse/encoder.js";
 import { SSE_CONTENT_TYPE } from "../../codec/sse/protocol.js";
-import type { NodeResponse } from "../node-http.js";
+import { afterTurn } from "../call/runtime.js";
+import type { SseOutput } from "./exchange.js";
 
 /** Options of {@link createSseWriter}. */
 export interface SseWriterOptions {
@@ -34,9 +34,7 @@ export interface SseWriter {
 const flushNowChars = 64 * 1024;
 
 /** Creates the writer and starts its keepalive timer (stopped by `end` or a disconnect). */
-export function createSseWriter(res: NodeResponse, options: SseWriterOptions): SseWriter {
-  // Both Node servers accept these calls; their typings' overloads do not unify.
-  const out = res as http.ServerResponse;
+export function createSseWriter(out: SseOutput, options: SseWriterOptions): SseWriter {
   const { clock, keepaliveMs } = options;
   let opened = false;
   let pending = "";
@@ -105,15 +103,17 @@ export function createSseWriter(res: NodeResponse, options: SseWriterOptions): S
     release();
   }
 
-  out.on("drain", () => {
-    writer.congested = false;
-    release();
-  });
-  out.once("close", () => {
-    if (writer.closed) return;
-    stop();
-    options.onClientGone();
-  });
+  out.listen(
+    () => {
+      writer.congested = false;
+      release();
+    },
+    () => {
+      if (writer.closed) return;
+      stop();
+      options.onClientGone();
+    },
+  );
 
   function write(text: string): void {
     if (writer.closed) return;
@@ -122,7 +122,7 @@ export function createSseWriter(res: NodeResponse, options: SseWriterOptions): S
       flush();
     } else if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flush);
+      afterTurn(flush);
     }
   }
 

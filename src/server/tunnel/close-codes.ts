@@ -6,7 +6,9 @@ export const CLOSE_CODE = {
   protocolError: 1002,
   /** A text message was received. */
   unsupportedData: 1003,
-  /** A WebSocket message over the server's limit (sent by `ws` itself through `maxPayload`). */
+  /** An `Origin` not in `allowedOrigins` (a socket handed to the handler; Node refuses the upgrade with 403 instead). */
+  policyViolation: 1008,
+  /** A WebSocket message over `maxWebSocketMessageBytes`. */
   messageTooBig: 1009,
   /** Internal error. */
   internalError: 1011,
@@ -23,7 +25,7 @@ const utf8 = new TextEncoder();
 
 /**
  * A close reason that fits a WebSocket close frame (123 bytes of UTF-8;
- * `ws` throws on longer ones), cut on a character boundary.
+ * WebSocket implementations throw on longer ones), cut on a character boundary.
  */
 export function closeReason(text: string): string {
   if (utf8.encode(text).length <= MAX_REASON_BYTES) return text;

@@ -1,7 +1,7 @@
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { type Clock, systemClock } from "../../clock.js";
-import type { DirectMethod, DirectService } from "../direct-call.js";
-import type { AllowedOrigins } from "../cors.js";
+import type { DirectMethod, DirectService } from "../call/direct-call.js";
+import type { AllowedOrigins } from "./origins.js";
 
 /**
  * Checks a connection's `hello` headers (credentials). Throw (or reject) to
@@ -27,8 +27,8 @@ export interface TunnelOptions {
   readonly authenticate?: TunnelAuthenticate;
 }
 
-/** Options of {@link createTunnelServer}. */
-export interface TunnelServerOptions extends TunnelOptions {
+/** Options of `createTunnelHandler` (and of the Node `createTunnelServer` built on it). */
+export interface TunnelHandlerOptions extends TunnelOptions {
   /** The router's universal handlers, the same that serve HTTP (`router.handlers`). */
   readonly handlers: readonly UniversalHandler[];
   /**
@@ -40,7 +40,11 @@ export interface TunnelServerOptions extends TunnelOptions {
    * methods not listed go through `handlers`.
    */
   readonly direct?: readonly DirectService[];
-  /** Browser origins allowed on upgrade (`"*"`: any). An upgrade with another `Origin` gets `403`. Default `"*"`. */
+  /**
+   * Browser origins allowed to open the tunnel (`"*"`: any). Node refuses an
+   * upgrade with another `Origin` with `403`; the handler closes such a socket
+   * with `1008`. Default `"*"`.
+   */
   readonly allowedOrigins?: AllowedOrigins;
   /** Time source for keepalive, deadlines and the shutdown wait. Default the system clock. */
   readonly clock?: Clock;
@@ -71,7 +75,10 @@ export interface TunnelConfig {
 
 const MiB = 1024 * 1024;
 
-export function resolveTunnelOptions(options: TunnelServerOptions): TunnelConfig {
+/** Options of the Node `createTunnelServer`: those of the handler. */
+export type TunnelServerOptions = TunnelHandlerOptions;
+
+export function resolveTunnelOptions(options: TunnelHandlerOptions): TunnelConfig {
   const path = options.path ?? "/ws";
   if (!path.startsWith("/")) throw new RangeError(`tunnel path must start with "/", got "${path}"`);
   const handlers = new Map(options.handlers.map((h) => [h.requestPath, h]));

@@ -1,11 +1,11 @@
+import { afterTurn } from "../call/runtime.js";
 import { type ControlFrame, type DataFrame, encodeFrameBatch, type Frame } from "../../codec/tunnel/index.js";
 
 /**
  * Where a stream keeps its `data` frame of the current turn, so envelopes
- * queued in the same turn join it. Kept by the stream, not in a `Map` the
- * outbox clears every turn: V8 gives a cleared `Map` a new table and chains
- * the old one to it, and those chains outlive young-generation GCs, so a
- * connection making a call per turn promoted ~150 bytes of tables per call.
+ * queued in the same turn join it. The stream holds it so that the outbox
+ * needs no per-turn `Map`: a `Map` cleared every turn leaves tables behind
+ * that outlive young-generation GCs.
  */
 export interface DataSlot {
   /** The stream's latest `data` frame; once sent, its chunks are released (empty), which marks it stale. */
@@ -14,7 +14,7 @@ export interface DataSlot {
 
 /**
  * Collects the frames of one event-loop turn and sends them as one WebSocket
- * message from `setImmediate` (PROTOCOL.md §1.2): a browser pays per message,
+ * message after the turn (PROTOCOL.md §1.2): a browser pays per message,
  * so batching is where throughput comes from. Envelopes of one stream queued
  * in the same turn share one `data` frame.
  */
@@ -76,6 +76,6 @@ export class Outbox {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flushNow);
+    afterTurn(this.flushNow);
   }
 }

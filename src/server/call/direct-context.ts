@@ -21,17 +21,15 @@ const noDeadline = (): undefined => undefined;
  * The `HandlerContext` connect's `createHandlerContext` would build for a
  * call, built on demand: its signal, response headers, trailers and values
  * only once something reads them. A unary handler that touches none of them
- * (most do not) costs no `AbortController`, no listener and no `Headers`,
- * which were most of the server's own work per tunnel call.
+ * (most do not) costs no `AbortController`, no listener and no `Headers`.
  *
  * Those four are own, enumerable accessors, so spreading the context or
  * `Object.assign` (as connect does for interceptors) copies them as values,
  * as with connect's plain-object context. Every instance gets the same
- * accessor functions in the same order, so V8 gives all one hidden class. (An
- * object literal with getters took a new one per call, and the closures it
- * held kept each call's objects alive through young-generation GCs: the
- * server promoted about 2.5 KB per unary call.) The state behind them is
- * `#private`, invisible to copies.
+ * accessor functions in the same order, so all share one hidden class and no
+ * per-call closure keeps a call's objects alive; an object literal with
+ * getters would have neither property. The state behind them is `#private`,
+ * invisible to copies.
  *
  * The deadline is not enforced here: the caller aborts the context when it
  * passes (the tunnel does, for every kind of call). A deadline of 0 has

@@ -1,13 +1,13 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { sleep } from "../../clock.js";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { TUNNEL_SUBPROTOCOL } from "../../codec/tunnel/index.js";
-import { isOriginAllowed } from "../cors.js";
-import { resolveTunnelOptions, type TunnelServerOptions } from "./options.js";
-import { serveTunnelConnection, type TunnelConnection } from "./tunnel-connection.js";
+import { resolveTunnelOptions, type TunnelServerOptions } from "../tunnel/options.js";
+import { isOriginAllowed } from "../tunnel/origins.js";
+import type { TunnelMessageEvent, TunnelSocket } from "../tunnel/socket.js";
+import { createTunnelHandler } from "../tunnel/tunnel-handler.js";
 
-/** The server side of the WebSocket tunnel, attached to an HTTP server's `upgrade` event. */
+/** The server side of the WebSocket tunnel, attached to a Node HTTP server's `upgrade` event. */
 export interface TunnelServer {
   /**
    * Takes an HTTP upgrade request. Returns false when the request is not for
@@ -29,14 +29,13 @@ export interface TunnelServer {
 }
 
 /**
- * Creates the tunnel server (PROTOCOL.md §1): each stream is dispatched into
- * the router's universal handlers, the same that serve HTTP, or, for methods
- * of `direct` services, into the same implementation through connect's own
- * invocation; either way interceptors, limits and error codes are identical
- * on every transport.
+ * Creates the tunnel server for Node (PROTOCOL.md §1): `createTunnelHandler`
+ * behind the `ws` package, which does the upgrade and enforces
+ * `maxWebSocketMessageBytes` as its `maxPayload`.
  */
 export function createTunnelServer(options: TunnelServerOptions): TunnelServer {
   const config = resolveTunnelOptions(options);
+  const handler = createTunnelHandler(options);
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -44,29 +43,12 @@ export function createTunnelServer(options: TunnelServerOptions): TunnelServer {
     maxPayload: config.maxWebSocketMessageBytes,
     handleProtocols: (protocols) => (protocols.has(TUNNEL_SUBPROTOCOL) ? TUNNEL_SUBPROTOCOL : false),
   });
-  const connections = new Set<TunnelConnection>();
-  let closing: Promise<void> | undefined;
-
-  async function shutDown(): Promise<void> {
-    const open = [...connections];
-    for (const connection of open) connection.goAway("the server is shutting down; reconnect to resume");
-    if (open.length === 0) return;
-    const allClosed = Promise.all(open.map((c) => c.closed));
-    const grace = new AbortController();
-    await Promise.race([allClosed, sleep(config.clock, config.closeTimeoutMs, grace.signal).catch(() => undefined)]);
-    grace.abort();
-    for (const connection of connections) connection.terminate();
-    await allClosed;
-  }
-
-  const close = (): Promise<void> => (closing ??= shutDown());
-  options.shutdownSignal?.addEventListener("abort", () => void close(), { once: true });
 
   return {
     handleUpgrade(req, socket, head) {
       const pathname = (req.url ?? "/").split("?", 1)[0];
       if (pathname !== config.path) return false;
-      if (closing !== undefined) {
+      if (handler.closing) {
         rejectUpgrade(socket, 503, "the server is shutting down; reconnect to another instance");
         return true;
       }
@@ -79,20 +61,65 @@ export function createTunnelServer(options: TunnelServerOptions): TunnelServer {
         rejectUpgrade(socket, 403, `origin ${origin ?? ""} is not in this server's allowedOrigins`);
         return true;
       }
-      const baseUrl = `http://${hostOf(req)}`;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = serveTunnelConnection(ws, config, baseUrl);
-        connections.add(connection);
-        void connection.closed.then(() => connections.delete(connection));
-        if (closing !== undefined) connection.goAway("the server is shutting down; reconnect to resume");
-      });
+      const host = req.headers.host;
+      const headers = new Headers(host === undefined ? undefined : { host });
+      wss.handleUpgrade(req, socket, head, (ws) => handler.handle(new WsTunnelSocket(ws), { origin, headers }));
       return true;
     },
     get connectionCount() {
-      return connections.size;
+      return handler.connectionCount;
     },
-    close,
+    close: () => handler.close(),
   };
+}
+
+/** A `ws` socket as a {@link TunnelSocket}; every message reuses one event object. */
+class WsTunnelSocket implements TunnelSocket {
+  onmessage: ((event: TunnelMessageEvent) => void) | null = null;
+  onclose: (() => void) | null = null;
+  private readonly event: { data: unknown } = { data: undefined };
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    // ws closes the socket itself on invalid frames (1002, 1009 over maxPayload, …); "close" follows.
+    ws.on("error", () => undefined);
+    ws.on("close", () => this.onclose?.());
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(data: Uint8Array): void {
+    this.ws.send(data, SEND_OPTIONS);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    const event = this.event;
+    event.data = isBinary ? toBytes(data) : "";
+    this.onmessage?.(event);
+    event.data = undefined;
+  }
+}
+
+const SEND_OPTIONS = { binary: true } as const;
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
 }
 
 /**
@@ -114,10 +141,4 @@ export function rejectUpgrade(socket: Duplex, status: number, message: string): 
 function offeredSubprotocols(req: IncomingMessage): string[] {
   const header = req.headers["sec-websocket-protocol"];
   return header === undefined ? [] : header.split(",").map((p) => p.trim());
-}
-
-/** The request's host for request URLs (connect parses them), or localhost when it is not a plain host. */
-function hostOf(req: IncomingMessage): string {
-  const host = req.headers.host;
-  return host !== undefined && /^[\w.\-[\]:]+$/.test(host) ? host : "localhost";
 }

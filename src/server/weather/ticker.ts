@@ -1,5 +1,5 @@
-import type { Clock } from "../clock.js";
-import { tickAt } from "../simulation/weather-model.js";
+import type { Clock } from "../../clock.js";
+import { tickAt } from "../../simulation/weather-model.js";
 
 /**
  * Wakes the streams of a server at tick boundaries with one timer for all of

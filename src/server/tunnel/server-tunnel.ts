@@ -1,18 +1,18 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { RawData, WebSocket } from "ws";
 import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
 import { StreamTable } from "../../transport/websocket/stream-table.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
 import { type DataSlot, Outbox } from "./outbox.js";
-import { type StreamHost, TunnelStream } from "./tunnel-stream.js";
+import { type StreamHost, ServerTunnelStream } from "./server-tunnel-stream.js";
+import { binaryMessage, SOCKET_OPEN, type TunnelMessageEvent, type TunnelSocket } from "./socket.js";
 
-/** One server-side tunnel connection, as the tunnel server sees it. */
+/** One server-side tunnel connection, as the tunnel handler sees it. */
 export interface TunnelConnection {
   /** Sends `go_away`, ends every open stream with `Unavailable`, flushes, closes with 1001. */
   goAway(message: string): void;
-  /** Cuts the socket without a closing handshake. */
+  /** Cuts the socket without a closing handshake where it can; either way stops waiting for it. */
   terminate(): void;
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
@@ -33,61 +33,66 @@ const MAX_STREAM_ID = 0x7fff_ffff;
 /** Data bytes after which the frames of a turn go out without more being pulled in (bounds message size and turn length). */
 const MAX_BATCH_DATA_BYTES = 1024 * 1024;
 const noop = (): void => undefined;
-const SEND_OPTIONS = { binary: true } as const;
 
 /** Serves the tunnel on an accepted WebSocket (PROTOCOL.md §1). */
-export function serveTunnelConnection(socket: WebSocket, config: TunnelConfig, baseUrl: string): TunnelConnection {
-  return new Connection(socket, config, baseUrl);
+export function serveTunnelConnection(socket: TunnelSocket, config: TunnelConfig, baseUrl: string): TunnelConnection {
+  return new ServerTunnel(socket, config, baseUrl);
 }
 
-class Connection implements TunnelConnection, FrameSink, StreamHost {
+/** The server side of one tunnel connection: hello, stream dispatch, keepalive, the outgoing batch. */
+class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   readonly closed: Promise<void>;
+  private resolveClosed: () => void = noop;
   private state: State = { kind: "awaitingHello" };
   private hello: HeaderList = [];
-  private readonly streams = new StreamTable<TunnelStream>();
+  private readonly streams = new StreamTable<ServerTunnelStream>();
   private lastStreamId = 0;
   private readonly outbox: Outbox;
   /** Streams that stopped pulling because this turn's message was full. */
-  private readonly heldForFlush = new Set<TunnelStream>();
+  private readonly heldForFlush = new Set<ServerTunnelStream>();
   private lastReceivedMs: number;
   private keepaliveTimer: unknown;
   private readonly onKeepaliveTimer = (): void => this.checkKeepalive();
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: TunnelSocket,
     readonly config: TunnelConfig,
     readonly baseUrl: string,
   ) {
     this.outbox = new Outbox(
       (batch) => {
-        if (socket.readyState === socket.OPEN) socket.send(batch, SEND_OPTIONS);
+        if (socket.readyState === SOCKET_OPEN) socket.send(batch);
       },
       () => this.resumeHeldStreams(),
     );
     this.lastReceivedMs = config.clock.now();
     this.keepaliveTimer = config.clock.setTimeout(this.onKeepaliveTimer, config.keepaliveTimeoutMs);
-    let resolveClosed = noop;
-    this.closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-    socket.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-    // ws closes the socket itself on invalid frames (1002, 1009 over maxPayload, …); "close" follows.
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      this.shutDown(new ConnectError("the tunnel connection closed", Code.Canceled));
-      resolveClosed();
-    });
+    this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+    socket.onmessage = (event: TunnelMessageEvent) => this.onMessage(event.data);
+    socket.onclose = () => this.onSocketClosed();
+  }
+
+  private onSocketClosed(): void {
+    this.shutDown(new ConnectError("the tunnel connection closed", Code.Canceled));
+    this.resolveClosed();
   }
 
   // --- incoming -------------------------------------------------------------
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  private onMessage(data: unknown): void {
     if (this.state.kind === "closed") return;
     this.lastReceivedMs = this.config.clock.now();
-    if (!isBinary) {
+    const bytes = binaryMessage(data);
+    if (bytes === undefined) {
       this.closeWith(CLOSE_CODE.unsupportedData, "text message: the tunnel takes binary FrameBatch messages only");
       return;
     }
+    if (bytes.length > this.config.maxWebSocketMessageBytes) {
+      this.closeWith(CLOSE_CODE.messageTooBig, `a message over ${this.config.maxWebSocketMessageBytes} bytes`);
+      return;
+    }
     try {
-      decodeFrameBatch(toBytes(data), this);
+      decodeFrameBatch(bytes, this);
     } catch (e) {
       this.onDecodeError(e);
     }
@@ -218,7 +223,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(`invalid request header: ${String(e)}`, Code.InvalidArgument));
       return;
     }
-    this.streams.set(id, new TunnelStream(this, id, handler, header, frame.initialWindow, this.config.direct.get(frame.path)));
+    this.streams.set(id, new ServerTunnelStream(this, id, handler, header, frame.initialWindow, this.config.direct.get(frame.path)));
   }
 
   private endAtOnce(streamId: number, error: ConnectError): void {
@@ -243,7 +248,7 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
     return this.outbox.pendingDataBytes >= MAX_BATCH_DATA_BYTES;
   }
 
-  resumeAfterFlush(stream: TunnelStream): void {
+  resumeAfterFlush(stream: ServerTunnelStream): void {
     this.heldForFlush.add(stream);
   }
 
@@ -276,7 +281,8 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
   }
 
   terminate(): void {
-    this.socket.terminate();
+    if (this.socket.terminate !== undefined) this.socket.terminate();
+    else this.onSocketClosed();
   }
 
   /** Flushes what is queued (ends of other streams are still worth sending), then closes. */
@@ -298,10 +304,4 @@ class Connection implements TunnelConnection, FrameSink, StreamHost {
 
 function protocolError(message: string): TunnelProtocolError {
   return new TunnelProtocolError("unexpected_frame", message);
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
 }

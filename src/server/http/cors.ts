@@ -1,22 +1,11 @@
 import { cors as connectCors } from "@connectrpc/connect";
 import { type NodeRequest, type NodeResponse, sendResponse, sendText } from "./node-http.js";
-import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../codec/resume.js";
-
-/**
- * Which browser origins may call the server: `"*"` allows any origin (the
- * development default), a list allows exactly those origins
- * (`"https://app.example.com"`, scheme and port included).
- */
-export type AllowedOrigins = "*" | readonly string[];
+import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../codec/resume.js";
+import { type AllowedOrigins, isOriginAllowed } from "../tunnel/origins.js";
 
 const allowMethods = [...connectCors.allowedMethods].join(", ");
 const allowHeaders = [...connectCors.allowedHeaders, RESUME_AFTER_HEADER, "Last-Event-ID", "Authorization"].join(", ");
 const exposeHeaders = [...connectCors.exposedHeaders, RESUME_STATUS_HEADER].join(", ");
-
-/** True when a request from `origin` (absent for non-browser clients) may proceed. */
-export function isOriginAllowed(allowed: AllowedOrigins, origin: string | undefined): boolean {
-  return origin === undefined || allowed === "*" || allowed.includes(origin);
-}
 
 /**
  * Adds CORS headers for an allowed origin and answers preflight requests.

@@ -3,7 +3,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope, type UniversalHandler } from "@connectrpc/connect/protocol";
 import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import { type AllowedOrigins, applyCors } from "./cors.js";
+import type { AllowedOrigins } from "../tunnel/origins.js";
+import { applyCors } from "./cors.js";
 import { type NodeRequest, type NodeResponse, sendResponse, sendText } from "./node-http.js";
 
 /** Serves one path prefix outside the RPC routes (SSE, health, …); returns false to pass. */

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
   type ControlFrame,
   DEFAULT_INITIAL_WINDOW,
@@ -7,9 +7,9 @@ import {
   type HeaderList,
   readEnvelopeLength,
 } from "../../codec/tunnel/index.js";
-import { type DirectMethod, startDirectCall } from "../direct-call.js";
-import type { UniversalCall, UniversalCallSink } from "../universal-call.js";
-import { hasSingleRequest, startUniversalCall } from "../universal-call.js";
+import type { DirectMethod } from "../call/direct-call.js";
+import { hasSingleRequest, type UniversalCall, type UniversalCallSink } from "../call/server-call.js";
+import { startCall } from "../call/start-call.js";
 import { endFrame } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
 import type { DataSlot } from "./outbox.js";
@@ -28,7 +28,7 @@ export interface StreamHost {
   /** True when this turn's message is full: producers wait for the flush. */
   batchFull(): boolean;
   /** Calls `stream.onFlushed()` after the next flush. */
-  resumeAfterFlush(stream: TunnelStream): void;
+  resumeAfterFlush(stream: ServerTunnelStream): void;
 }
 
 /** The client gets more credit once the handler consumed this much (PROTOCOL.md §1.6). */
@@ -41,7 +41,7 @@ const TIMEOUT_PATTERN = /^\d{1,10}$/;
  * the call into the router's handler, and its answer as frames, pulled only
  * while the client's credit lasts.
  */
-export class TunnelStream implements UniversalCallSink {
+export class ServerTunnelStream implements UniversalCallSink {
   private readonly singleRequest: boolean;
   private phase: "receiving" | "running" | "ended" = "receiving";
   private call: UniversalCall | undefined;
@@ -115,12 +115,7 @@ export class TunnelStream implements UniversalCallSink {
       return;
     }
     this.single = undefined;
-    if (this.direct !== undefined) {
-      this.start(envelope.subarray(ENVELOPE_HEADER_BYTES));
-      return;
-    }
-    const unary = this.handler.method.methodKind === "unary";
-    this.start(createAsyncIterable([unary ? envelope.subarray(ENVELOPE_HEADER_BYTES) : envelope]));
+    this.start(envelope);
   }
 
   onWindowUpdate(bytes: number): void {
@@ -180,21 +175,12 @@ export class TunnelStream implements UniversalCallSink {
     this.body?.fail(new ConnectError("the call has ended", Code.Canceled));
   }
 
-  /**
-   * Starts the call. `input`: the request envelopes of streaming-request
-   * kinds; for single-request kinds, what the call takes (the direct call the
-   * message's bytes, the universal handler its Connect body).
-   */
+  /** Starts the call with the request envelopes of streaming-request kinds, or the one envelope of single-request kinds. */
   private start(input: AsyncIterable<Uint8Array> | Uint8Array): void {
     this.phase = "running";
     const { config, baseUrl } = this.host;
     const url = baseUrl + this.handler.requestPath;
-    if (this.direct !== undefined) {
-      this.call = startDirectCall({ method: this.direct, url, header: this.header, input, onError: config.onError }, this);
-      return;
-    }
-    const body = input instanceof Uint8Array ? createAsyncIterable([input]) : input;
-    this.call = startUniversalCall({ handler: this.handler, url, header: this.header, body, onError: config.onError }, this);
+    this.call = startCall({ handler: this.handler, url, header: this.header, input, onError: config.onError }, this.direct, this);
   }
 
   /**

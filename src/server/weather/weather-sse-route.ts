@@ -1,9 +1,8 @@
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../codec/resume.js";
 import { WeatherService } from "../../gen/weather_pb.js";
-import type { RouteHandler } from "../http-handler.js";
-import { createSseRoute, type SseRouteOptions } from "./sse-route.js";
-import { type SseResume, sseResume } from "./sse-resume.js";
+import type { SseRouteOptions } from "../sse/sse-route.js";
+import { type SseResume, sseResume } from "../sse/sse-resume.js";
 
 /**
  * `SubscribeWeather` resumes over SSE: each reading's `id:` is its timestamp
@@ -15,13 +14,10 @@ export const weatherSseResume: SseResume = sseResume(WeatherService.method.subsc
   resumeStatusHeader: RESUME_STATUS_HEADER,
 });
 
-/** Options of {@link createWeatherSseRoute}: those of {@link createSseRoute} but the handlers and resume list. */
+/** Options of the reference server's SSE route: those of the generic route but the handlers and resume list. */
 export type WeatherSseRouteOptions = Omit<SseRouteOptions, "handlers" | "resume">;
 
-/**
- * The reference server's SSE route: {@link createSseRoute} over the router's
- * handlers, with `SubscribeWeather` resumable by {@link weatherSseResume}.
- */
-export function createWeatherSseRoute(handlers: readonly UniversalHandler[], options: WeatherSseRouteOptions = {}): RouteHandler {
-  return createSseRoute({ ...options, handlers, resume: [weatherSseResume] });
+/** The SSE route options of the reference server: the router's handlers, `SubscribeWeather` resumable. */
+export function weatherSseRouteOptions(handlers: readonly UniversalHandler[], options: WeatherSseRouteOptions = {}): SseRouteOptions {
+  return { ...options, handlers, resume: [weatherSseResume] };
 }

@@ -1,5 +1,5 @@
 import { create, type DescMessage, type DescService, type Message, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextValues, createServiceImplSpec, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createServiceImplSpec, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
 import {
   createMethodSerializationLookup,
   invokeUnaryImplementation,
@@ -10,9 +10,9 @@ import {
   validateUniversalHandlerOptions,
 } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-connect";
-import { ENVELOPE_HEADER_BYTES, envelope, readEnvelopeLength } from "../codec/tunnel/index.js";
+import { ENVELOPE_HEADER_BYTES, envelope, forEachEnvelope } from "../../codec/tunnel/index.js";
 import { DirectContext } from "./direct-context.js";
-import { callMetadata, prepareRequestHeader, type UniversalCall, type UniversalCallSink } from "./universal-call.js";
+import { type CallInit, callMetadata, prepareRequestHeader, ServerCall, type UniversalCallSink } from "./server-call.js";
 
 /**
  * A service implementation that a non-HTTP transport (the WebSocket tunnel)
@@ -38,8 +38,8 @@ export interface DirectMethod {
  * Describes an implementation for transports to call directly, through
  * connect's own invocation (the same interceptors, handler context, limits
  * and error handling as its HTTP handlers) but without the HTTP protocol
- * layers around it: connect's handler pipeline costs about 15 async-iterator
- * hops per streamed message, the direct call three.
+ * layers around it: each streamed message passes through a few
+ * async-iterator steps instead of connect's whole handler pipeline.
  *
  * Pass exactly the implementation and router options (`interceptors`,
  * `readMaxBytes`, `writeMaxBytes`, `binaryOptions`, `shutdownSignal`,
@@ -73,20 +73,6 @@ export function directService<S extends DescService>(
   };
 }
 
-/** A call for {@link startDirectCall}: binary Connect, like {@link UniversalCallInit}. */
-export interface DirectCallInit {
-  readonly method: DirectMethod;
-  /** Absolute URL of the call, as handlers see it in `ctx.url`. */
-  readonly url: string;
-  /** Client metadata; HTTP-level fields are replaced as for universal calls. Modified in place. */
-  readonly header: Headers;
-  /** Unary and server streaming: the request message's bytes. Other kinds: whole Connect envelopes, any number per chunk. */
-  readonly input: Uint8Array | AsyncIterable<Uint8Array>;
-  readonly contextValues?: ContextValues;
-  /** Failures that are the server's fault (error details that do not encode). */
-  readonly onError: (error: unknown) => void;
-}
-
 /**
  * Why a handler's signal aborts when its call ended normally: an `AbortError`
  * as with connect's handlers, made once (Node builds a `DOMException` with a
@@ -97,27 +83,24 @@ const CALL_ENDED = Object.freeze(new DOMException("the call has ended", "AbortEr
 const noop = (): void => undefined;
 
 /**
- * Calls a {@link DirectMethod} and reports to `sink` exactly what
- * {@link startUniversalCall} would for the same handler: headers with the
- * first message (or at the end), whole envelopes, the end with trailers.
+ * A call of a {@link DirectMethod} through connect's invocation, without the
+ * HTTP protocol layers; it reports to the sink exactly what the universal
+ * handler's call would for the same method.
  */
-export function startDirectCall(init: DirectCallInit, sink: UniversalCallSink): UniversalCall {
-  return new DirectCall(init, sink);
-}
-
-class DirectCall implements UniversalCall {
+export class DirectCall extends ServerCall {
+  private readonly method: DirectMethod;
   private readonly context: DirectContext;
   /** The handler's output: messages, or (unwrapped server streams) their init shapes. */
   private output: AsyncIterator<MessageInitShape<DescMessage>> | undefined;
-  private headerSent = false;
-  private done = false;
-  private paused = false;
 
   constructor(
-    private readonly init: DirectCallInit,
-    private readonly sink: UniversalCallSink,
+    private readonly init: CallInit,
+    method: DirectMethod,
+    sink: UniversalCallSink,
   ) {
-    const { spec, options } = init.method;
+    super(sink);
+    this.method = method;
+    const { spec, options } = method;
     const unary = spec.kind === "unary";
     const header = prepareRequestHeader(init.header, unary);
     const timeout = parseTimeout(header.get("connect-timeout-ms"), options.maxTimeoutMs);
@@ -139,26 +122,22 @@ class DirectCall implements UniversalCall {
     started.then(run).catch((e: unknown) => this.end(e));
   }
 
-  resume(): void {
-    if (!this.paused || this.done) return;
-    this.paused = false;
-    void this.pump();
-  }
-
-  abort(reason: ConnectError): void {
-    if (this.done) return;
-    this.done = true;
+  protected stop(reason: unknown): void {
     this.context.abort(reason);
     // A handler that ignores its signal stops at its next yield.
     this.output?.return?.(undefined).catch(noop);
   }
 
+  protected responseHeader(): Headers | undefined {
+    return this.context.peekResponseHeader();
+  }
+
   private async runUnary(timeoutError: ConnectError | undefined): Promise<void> {
-    const { spec, input } = this.init.method;
+    const { spec, input } = this.method;
     if (spec.kind !== "unary" || !(this.init.input instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
     if (timeoutError !== undefined) throw timeoutError;
-    const request = input.parse(this.init.input);
-    const { interceptors } = this.init.method.options;
+    const request = input.parse(this.init.input.subarray(ENVELOPE_HEADER_BYTES));
+    const { interceptors } = this.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
     const response =
       interceptors.length === 0
@@ -170,16 +149,19 @@ class DirectCall implements UniversalCall {
   }
 
   private startStream(timeoutError: ConnectError | undefined): void {
-    const { spec, input, options } = this.init.method;
+    const { spec, input, options } = this.method;
     const body = this.init.input;
     if (spec.kind === "server_streaming" && options.interceptors.length === 0 && body instanceof Uint8Array) {
       // The hot path of fan-out: with no interceptor to apply, connect's wrapper
       // would only add async-iterator hops (its `normalize` is done in pump).
       if (timeoutError !== undefined) throw timeoutError;
-      this.output = spec.impl(input.parse(body), this.context)[Symbol.asyncIterator]();
+      this.output = spec.impl(input.parse(body.subarray(ENVELOPE_HEADER_BYTES)), this.context)[Symbol.asyncIterator]();
     } else {
       // Parsed lazily, inside the interceptors, as connect does: they see a request that does not parse.
-      const messages = body instanceof Uint8Array ? parseSingle(body, input, timeoutError) : parseEnvelopes(body, input, timeoutError);
+      const messages =
+        body instanceof Uint8Array
+          ? parseSingle(body.subarray(ENVELOPE_HEADER_BYTES), input, timeoutError)
+          : parseEnvelopes(body, input, timeoutError);
       this.output = transformInvokeImplementation(spec, this.context, options.interceptors)(messages)[Symbol.asyncIterator]();
     }
     if (this.done) {
@@ -189,7 +171,7 @@ class DirectCall implements UniversalCall {
     void this.pump();
   }
 
-  private async pump(): Promise<void> {
+  protected async pump(): Promise<void> {
     const it = this.output;
     if (it === undefined) return;
     while (!this.done && !this.paused) {
@@ -216,13 +198,9 @@ class DirectCall implements UniversalCall {
     }
   }
 
-  private isDone(): boolean {
-    return this.done;
-  }
-
   /** The envelope of one output message; a frozen message is encoded once for all calls. */
   private envelopeOf(value: MessageInitShape<DescMessage>): Uint8Array {
-    const { output, frozenEnvelopes, spec } = this.init.method;
+    const { output, frozenEnvelopes, spec } = this.method;
     const frozen = Object.isFrozen(value);
     const cached = frozen ? frozenEnvelopes.get(value) : undefined;
     if (cached !== undefined) return cached;
@@ -230,19 +208,6 @@ class DirectCall implements UniversalCall {
     const encoded = envelope(output.serialize(create(spec.method.output, value)));
     if (frozen) frozenEnvelopes.set(value, encoded);
     return encoded;
-  }
-
-  /** Sends one envelope (never written to afterwards), with the response headers before the first. */
-  private emit(envelope: Uint8Array): void {
-    this.sendHeader();
-    if (!this.sink.data(envelope)) this.paused = true;
-  }
-
-  private sendHeader(): void {
-    if (this.headerSent) return;
-    this.headerSent = true;
-    // A copy: what the handler sets after its first message is not sent, as over HTTP.
-    this.sink.headers(callMetadata(this.context.peekResponseHeader()));
   }
 
   /**
@@ -260,14 +225,10 @@ class DirectCall implements UniversalCall {
       context.abort(e);
       error = this.encodable(e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e));
       if (!error.isWireError) {
-        mergeNonProtocolHeaders(this.init.method.spec.kind === "unary" ? context.responseHeader : context.responseTrailer, error.metadata);
+        mergeNonProtocolHeaders(this.method.spec.kind === "unary" ? context.responseHeader : context.responseTrailer, error.metadata);
       }
     }
-    if (!this.headerSent) {
-      const header = callMetadata(context.peekResponseHeader());
-      this.headerSent = true;
-      if (error === undefined || header.length > 0) this.sink.headers(header);
-    }
+    this.endHeader(error);
     context.abort(CALL_ENDED);
     this.sink.end(error, callMetadata(context.peekResponseTrailer()));
   }
@@ -303,20 +264,18 @@ async function* parseSingle(
   yield input.parse(bytes);
 }
 
-/** Request messages of a streaming-request call, parsed from whole envelopes as they arrive. */
+/** Request messages of a streaming-request call, parsed from whole envelopes as they arrive (the tunnel checked their framing). */
 async function* parseEnvelopes(
   body: AsyncIterable<Uint8Array>,
   input: Serialization<Message>,
   timeoutError: ConnectError | undefined,
 ): AsyncGenerator<Message> {
   if (timeoutError !== undefined) throw timeoutError;
+  const payloads: Uint8Array[] = [];
   for await (const chunk of body) {
-    let pos = 0;
-    while (pos < chunk.length) {
-      const length = readEnvelopeLength(chunk, pos);
-      const start = pos + ENVELOPE_HEADER_BYTES;
-      yield input.parse(chunk.subarray(start, start + length));
-      pos = start + length;
-    }
+    forEachEnvelope(chunk, 0, chunk.length, (_flags, start, end) => payloads.push(chunk.subarray(start, end)));
+    // Parsed one at a time as the handler asks, so a message that does not parse fails only its own read.
+    for (let i = 0; i < payloads.length; i++) yield input.parse(payloads[i] as Uint8Array);
+    payloads.length = 0;
   }
 }

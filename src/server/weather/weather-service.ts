@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type { Clock } from "../clock.js";
-import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "../codec/resume.js";
-import { type GetWeatherRequest, type WeatherResponse, WeatherResponseSchema, type WeatherService } from "../gen/weather_pb.js";
-import { CITIES, type City } from "../simulation/cities.js";
-import { readingAt, tickAt } from "../simulation/weather-model.js";
+import type { Clock } from "../../clock.js";
+import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "../../codec/resume.js";
+import { type GetWeatherRequest, type WeatherResponse, WeatherResponseSchema, type WeatherService } from "../../gen/weather_pb.js";
+import { CITIES, type City } from "../../simulation/cities.js";
+import { readingAt, tickAt } from "../../simulation/weather-model.js";
 import { createAsyncQueue } from "./async-queue.js";
 import { createTicker } from "./ticker.js";
 

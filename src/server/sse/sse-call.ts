@@ -1,0 +1,86 @@
+import { type DescMethod, fromBinary, type Message, toJsonString } from "@bufbuild/protobuf";
+import { base64Encode } from "@bufbuild/protobuf/wire";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeSseEvent } from "../../codec/sse/encoder.js";
+import { SSE_END_EVENT, SSE_RESUME_EVENT } from "../../codec/sse/protocol.js";
+import { encodeSseStatus, type SseStatus, sseStatusFromError, sseStatusOk } from "../../codec/sse/status.js";
+import { forEachEnvelope, type HeaderList } from "../../codec/tunnel/index.js";
+import type { UniversalCall, UniversalCallSink } from "../call/server-call.js";
+import type { SseResume } from "./sse-resume.js";
+import type { SseWriter } from "./sse-writer.js";
+
+/** The `end` event that carries `status`. */
+export function endEvent(status: SseStatus): string {
+  return encodeSseEvent({ event: SSE_END_EVENT, data: encodeSseStatus(status) });
+}
+
+/** Node's native base64 where there is `Buffer` (the hot path of the reference server), else protobuf-es's. */
+const toBase64: (data: Uint8Array) => string =
+  typeof Buffer === "function" ? (data) => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64") : base64Encode;
+
+/**
+ * Writes a call's answer as SSE: the response headers (and a `resume` event
+ * when the handler answered a resume), one message event per message (with
+ * `id:` = cursor for resumable methods), and the `end` event with the status,
+ * error details and trailers. Pauses the call while the client drains.
+ */
+export class SseCallSink implements UniversalCallSink {
+  /** Set once the call started; resumed after a drain, aborted on a message that does not parse. */
+  call: UniversalCall | undefined;
+
+  /**
+   * @param method the called method (its output schema decodes messages for JSON and cursors)
+   * @param binary events carry base64 of binary messages; else JSON
+   */
+  constructor(
+    private readonly writer: SseWriter,
+    private readonly method: DescMethod,
+    private readonly binary: boolean,
+    private readonly resume: SseResume | undefined,
+  ) {}
+
+  headers(header: HeaderList): void {
+    const fields = new Headers();
+    for (const [name, value] of header) fields.append(name, value);
+    this.writer.open(fields);
+    const resumeStatus = this.resume?.resumeStatusHeader;
+    const resumed = resumeStatus === undefined ? null : fields.get(resumeStatus);
+    if (resumed !== null) this.writer.write(encodeSseEvent({ event: SSE_RESUME_EVENT, data: resumed }));
+  }
+
+  data(envelopes: Uint8Array): boolean {
+    const writer = this.writer;
+    try {
+      forEachEnvelope(envelopes, 0, envelopes.length, (_flags, start, end) =>
+        writer.write(this.messageEvent(envelopes.subarray(start, end))),
+      );
+    } catch (e) {
+      const error = ConnectError.from(e, Code.Internal);
+      this.call?.abort(error);
+      writer.end(endEvent(sseStatusFromError(error)));
+      return false;
+    }
+    if (!writer.congested) return true;
+    void writer.drained().then(() => this.call?.resume());
+    return false;
+  }
+
+  end(error: ConnectError | undefined, trailers: HeaderList): void {
+    const trailer = new Headers();
+    for (const [name, value] of trailers) trailer.append(name, value);
+    this.writer.end(endEvent(error === undefined ? sseStatusOk(trailer) : sseStatusFromError(error, trailer)));
+  }
+
+  private messageEvent(payload: Uint8Array): string {
+    const resume = this.resume;
+    if (this.binary && resume === undefined) return encodeSseEvent({ data: toBase64(payload) });
+    let message: Message;
+    try {
+      message = fromBinary(this.method.output, payload);
+    } catch (e) {
+      throw new ConnectError("the handler sent a message that does not parse", Code.Internal, undefined, undefined, e);
+    }
+    const data = this.binary ? toBase64(payload) : toJsonString(this.method.output, message);
+    return resume === undefined ? encodeSseEvent({ data }) : encodeSseEvent({ id: resume.cursor(message), data });
+  }
+}

@@ -1,0 +1,58 @@
+import { createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import type { Compression, UniversalHandler } from "@connectrpc/connect/protocol";
+import { type Clock, systemClock } from "../../clock.js";
+import { WeatherService } from "../../gen/weather_pb.js";
+import { type DirectService, directService } from "../call/direct-call.js";
+import { requirePositive } from "../call/runtime.js";
+import { createWeatherServiceImpl } from "./weather-service.js";
+
+/** Options of {@link createWeatherRouter}; every one has a default. */
+export interface WeatherRouterOptions {
+  /** A reading per city every `tickMs`, aligned to the wall clock. Default 1000. */
+  readonly tickMs?: number;
+  /** How far back a resume request is replayed. Default 600000 (10 minutes). */
+  readonly historyWindowMs?: number;
+  /** Most readings one `ReportBatch` call may carry (more is `ResourceExhausted`). Default 10000. */
+  readonly maxReportBatch?: number;
+  /** Server interceptors, applied identically on every transport. */
+  readonly interceptors?: Interceptor[];
+  /** Request compressions accepted over HTTP (Node's server passes gzip and brotli). Default none. */
+  readonly acceptCompression?: Compression[];
+  /** Time source for ticks; inject a fake one in tests. Default the system clock. */
+  readonly clock?: Clock;
+  /** When it aborts, open streams end with `Unavailable` (the server is shutting down). */
+  readonly shutdownSignal?: AbortSignal;
+}
+
+/** One `weather.WeatherService` implementation, as every transport calls it. */
+export interface WeatherRouter {
+  /** connect's universal handlers (`router.handlers`): HTTP, SSE and the tunnel dispatch into these. */
+  readonly handlers: readonly UniversalHandler[];
+  /** The same implementation for the tunnel to call directly (`TunnelHandlerOptions.direct`). */
+  readonly direct: DirectService;
+}
+
+/**
+ * Builds the reference implementation of `weather.WeatherService` and its
+ * router, in any runtime (no Node API): what the Node server serves and what
+ * an in-page mock serves.
+ *
+ * @throws RangeError for a `tickMs`, `historyWindowMs` or `maxReportBatch` that is not a positive number.
+ */
+export function createWeatherRouter(options: WeatherRouterOptions = {}): WeatherRouter {
+  const tickMs = requirePositive("tickMs", options.tickMs ?? 1000);
+  const historyWindowMs = requirePositive("historyWindowMs", options.historyWindowMs ?? 600_000);
+  const maxReportBatch = requirePositive("maxReportBatch", options.maxReportBatch ?? 10_000);
+  const routerOptions = { interceptors: options.interceptors, acceptCompression: options.acceptCompression ?? [] };
+  const impl = createWeatherServiceImpl({
+    tickMs,
+    historyWindowMs,
+    maxReportBatch,
+    clock: options.clock ?? systemClock,
+    shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
+  });
+  const router = createConnectRouter(routerOptions);
+  router.service(WeatherService, impl);
+  // The same implementation and router options: the tunnel calls it without connect's HTTP layers.
+  return { handlers: router.handlers, direct: directService(WeatherService, impl, routerOptions) };
+}
