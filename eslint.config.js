@@ -17,13 +17,8 @@ const TRANSPORT_ENTRIES = new Set([
   "src/transport/sse/create-sse-transport.ts",
 ]);
 const NEUTRAL_SERVER = /^src\/server\/(call|tunnel|sse|weather)\//;
-// These Node and ws adapters still sit in the core's folders until the server layout of issue 16 (items 1-2)
-// moves them to src/server/http/. Delete this list when it lands.
-const NEUTRAL_SERVER_PENDING = new Set([
-  "src/server/tunnel/create-tunnel-server.ts",
-  "src/server/tunnel/tunnel-connection.ts",
-  "src/server/sse/sse-writer.ts",
-]);
+// The runtime-neutral server entry, which the mocked-testing kit (src/testing/) runs inside a page.
+const NEUTRAL_SERVER_ENTRY = "src/server/core.ts";
 const NODE_MODULES = new Set(builtinModules);
 
 /**
@@ -35,7 +30,7 @@ const NODE_MODULES = new Set(builtinModules);
 function layerViolation(file, source) {
   if (!source.startsWith(".")) {
     const bare = source.startsWith("node:") || NODE_MODULES.has(source.split("/")[0] ?? "") || source === "ws" || source.startsWith("ws/");
-    if (bare && NEUTRAL_SERVER.test(file) && !NEUTRAL_SERVER_PENDING.has(file)) {
+    if (bare && NEUTRAL_SERVER.test(file)) {
       return `the server core (src/server/{call,tunnel,sse,weather}/) runs anywhere WebSocket and fetch exist: "${source}" belongs in src/server/http/`;
     }
     return undefined;
@@ -44,8 +39,11 @@ function layerViolation(file, source) {
   if (file.startsWith("src/codec/") && target.startsWith("src/") && !target.startsWith("src/codec/") && !target.startsWith("src/gen/")) {
     return `src/codec/ holds wire formats only and imports nothing from src/ but src/codec/ and src/gen/ (found ${target})`;
   }
-  if (!file.startsWith("src/server/") && target.startsWith("src/server/")) {
-    return `only src/server/ imports the server (found ${target}); the browser entry must not reach it`;
+  if (file.startsWith("src/testing/") && target.startsWith("src/server/") && target !== NEUTRAL_SERVER_ENTRY && !NEUTRAL_SERVER.test(target)) {
+    return `src/testing/ runs in pages: it reaches the server only through its neutral core (${NEUTRAL_SERVER_ENTRY}), not ${target}`;
+  }
+  if (!file.startsWith("src/server/") && !file.startsWith("src/testing/") && target.startsWith("src/server/")) {
+    return `only src/server/ (and the testing kit, through ${NEUTRAL_SERVER_ENTRY}) imports the server (found ${target}); the browser entry must not reach it`;
   }
   const inTransport = /^src\/transport\/[^/]+\//.test(target);
   if (inTransport && !file.startsWith("src/transport/") && !file.startsWith("src/server/") && !TRANSPORT_ENTRIES.has(target)) {

@@ -1,7 +1,6 @@
 import { TUNNEL_SUBPROTOCOL } from "../codec/tunnel/index.js";
-import type { TunnelHandler, TunnelPeer } from "../server/tunnel/tunnel-handler.js";
-import type { TunnelMessageEvent, TunnelSocket } from "../server/tunnel/socket.js";
-import type { WebSocketConstructor, WebSocketLike } from "../transport/websocket/web-socket-like.js";
+import type { TunnelHandler, TunnelMessageEvent, TunnelPeer, TunnelSocket } from "../server/core.js";
+import type { WebSocketConstructor, WebSocketLike } from "../transport/websocket/index.js";
 
 /** Options of {@link inMemoryWebSocket}. */
 export interface InMemoryWebSocketOptions {
