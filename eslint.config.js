@@ -39,7 +39,12 @@ function layerViolation(file, source) {
   if (file.startsWith("src/codec/") && target.startsWith("src/") && !target.startsWith("src/codec/") && !target.startsWith("src/gen/")) {
     return `src/codec/ holds wire formats only and imports nothing from src/ but src/codec/ and src/gen/ (found ${target})`;
   }
-  if (file.startsWith("src/testing/") && target.startsWith("src/server/") && target !== NEUTRAL_SERVER_ENTRY && !NEUTRAL_SERVER.test(target)) {
+  if (
+    file.startsWith("src/testing/") &&
+    target.startsWith("src/server/") &&
+    target !== NEUTRAL_SERVER_ENTRY &&
+    !NEUTRAL_SERVER.test(target)
+  ) {
     return `src/testing/ runs in pages: it reaches the server only through its neutral core (${NEUTRAL_SERVER_ENTRY}), not ${target}`;
   }
   if (!file.startsWith("src/server/") && !file.startsWith("src/testing/") && target.startsWith("src/server/")) {
