@@ -220,8 +220,10 @@ function stateChanged(): void {
 }
 
 function tickCountdown(): void {
-  const waits = [...feeds.values()].filter((f) => f.state?.kind === "reconnecting").map((f) => f.retryAt - performance.now());
-  countdown.textContent = waits.length === 0 ? "" : `next try in ${(Math.max(0, Math.min(...waits)) / 1000).toFixed(1)} s`;
+  const waiting = [...feeds.values()].filter((f) => f.state?.kind === "reconnecting");
+  const ahead = waiting.map((f) => f.retryAt - performance.now()).filter((ms) => ms > 0);
+  countdown.textContent =
+    waiting.length === 0 ? "" : ahead.length === 0 ? "trying again now" : `next try in ${(Math.min(...ahead) / 1000).toFixed(1)} s`;
 }
 setInterval(tickCountdown, 100);
 
