@@ -81,8 +81,9 @@ function addCity(code: string, historyMs: number): void {
   if (head !== null) head.innerHTML = `<span class="swatch" style="background:${color}"></span>${code}`;
   el("proof", HTMLTableElement).tBodies[0]?.append(row);
 
-  const tick = tickMs() ?? 0;
-  const limit = status === undefined ? historyMs : Math.min(historyMs, status.historyMs - 4 * tick);
+  // Ask for at most 90 % of the server's history window: the request reaches the server a
+  // little later, and a cursor that has fallen out of the window by then would be a (reported) gap.
+  const limit = status === undefined ? historyMs : Math.min(historyMs, status.historyMs * 0.9);
   const after = limit > 0 ? Date.now() - limit : undefined;
   const feed: Feed = {
     code,
@@ -179,6 +180,7 @@ const retry = el("retry", HTMLButtonElement);
 const rank: Record<SubscriptionState["kind"], number> = { closed: 3, reconnecting: 2, connecting: 1, open: 0 };
 let shownBadge = "";
 let stretch: { label: string; since: number } | undefined;
+let everLive = false;
 
 /**
  * The page's state: the worst of its subscriptions that have opened before (a
@@ -209,7 +211,13 @@ function stateChanged(): void {
       ? ` — ${stretch?.label.split(" · ")[1] ?? "?"} carried the last ${((now - (stretch?.since ?? now)) / 1000).toFixed(1)} s`
       : "";
     stretch = { label: text, since: now };
-    log(`${text}${carried}`, worst?.kind ?? "closed");
+    let resumed = "";
+    if (worst?.kind === "open") {
+      const allRecovered = [...feeds.values()].every((f) => f.state?.kind !== "open" || f.state.recovered);
+      if (everLive) resumed = allRecovered ? " — resumed, recovered: the server replayed every reading missed" : " — resumed with a gap";
+      everLive = true;
+    }
+    log(`${text}${carried}${resumed}`, worst?.kind ?? "closed");
   }
   retry.hidden = ![...feeds.values()].some((f) => f.state?.kind === "reconnecting");
   el("details-text", HTMLElement).textContent = [...feeds.values()]

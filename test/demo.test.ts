@@ -126,7 +126,7 @@ describe("npm run demo in Chromium", () => {
     }
     const start = (await rows()).map((r) => ({ ...r, received: 0 }));
     expect(start.map((r) => r.city)).toEqual(["NYC", "LON", "TYO", "SYD"]);
-    // Each new city starts ~20 s back: about 1,000 readings at once, then live ticks.
+    // Each new city starts 18 s back (90 % of the 20 s history): 900 readings at once, then live ticks.
     const after = await everyCity(start, 900);
     for (const row of after.slice(1)) expect(row.replayed).toBeGreaterThan(800);
     await textOf("#carriage", /^4 live subscriptions: 4 over 1 WebSocket\.$/);
