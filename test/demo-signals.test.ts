@@ -1,7 +1,7 @@
 // `npm run demo` stops clean: SIGTERM or SIGINT to the PID the command started, or Ctrl-C
 // (SIGINT to the whole process group), ends npm, scripts/demo.mjs and the reference server
 // it started, and frees every port. The wait is for the output pipes to close, which
-// happens once every process of the tree holding them has exited.
+// happens once every process of the tree holding them is exiting.
 import { describe, expect, it } from "vitest";
 import { alive, listening, startDemo } from "./helpers/demo-process.js";
 
@@ -17,7 +17,9 @@ async function stopsClean(signal: NodeJS.Signals, toGroup: boolean): Promise<str
   const npmPid = demo.process.pid ?? 0;
   process.kill(toGroup ? -npmPid : npmPid, signal);
   await closed;
-  for (const pid of [npmPid, demo.demoPid, demo.serverPid]) expect(alive(pid), `process ${pid} still runs`).toBe(false);
+  // A process closes its files a moment before the kernel marks it exited: poll that last step.
+  for (const pid of [npmPid, demo.demoPid, demo.serverPid])
+    await expect.poll(() => alive(pid), { timeout: 5000, interval: 10, message: `process ${pid} still runs` }).toBe(false);
   for (const port of ports) expect(await listening(port), `port ${port} still taken`).toBe(false);
   console.log(`npm run demo: banner after ${startupMs.toFixed(0)} ms; stopped by ${signal}${toGroup ? " to the group" : ""}`);
   return demo.output();
