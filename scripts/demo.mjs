@@ -1,72 +1,251 @@
-// `npm run demo`: the reference server (PORT, default 8080) and the demo page
-// (DEMO_PORT, default 5173) served by Vite from demo/, until Ctrl-C or SIGTERM.
-// The page is on another origin than the server, as a real app would be.
+// `npm run demo`: one process tree, stopped as one by SIGTERM or SIGINT (Ctrl-C).
+//   - builds dist/ only when it is stale (scripts/build.mjs);
+//   - the reference server (scripts/demo-server.mjs) as a child process on an internal port,
+//     so "server down for N seconds" can kill it and start it again;
+//   - a fault proxy on PORT (default 8080) in front of it: the server URL the page uses;
+//   - the page (Vite, from demo/) on DEMO_PORT (default 5173), another origin than the server,
+//     with the dev-only controls under /__demo/ on the same origin as the page.
+// TICK_MS (default 250) and HISTORY_MS (default 600000) set the server's tick and replay window.
+import { fork } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
+import { clearTimeout, setInterval, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
-import { createServer } from "vite";
-import { createWeatherServer } from "../dist/server/index.js";
+import { build, isFresh } from "./build.mjs";
+import { createFaultProxy } from "./demo-proxy.mjs";
 
 const host = process.env.HOST ?? "127.0.0.1";
-const port = portFrom("PORT", 8080);
-const demoPort = portFrom("DEMO_PORT", 5173);
+const port = numberFrom("PORT", 8080, 65535);
+const demoPort = numberFrom("DEMO_PORT", 5173, 65535);
+const tickMs = numberFrom("TICK_MS", 250, 60_000) || 250;
+const historyMs = numberFrom("HISTORY_MS", 600_000, 86_400_000) || 600_000;
+const MAX_DOWN_SECONDS = 60;
 
-function portFrom(name, fallback) {
+function numberFrom(name, fallback, max) {
   const text = process.env[name] ?? String(fallback);
   const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > 65535) {
-    console.error(`${name} must be a port number from 0 to 65535 (0 picks a free one), got "${text}"`);
+  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > max) {
+    console.error(`${name} must be a whole number from 0 to ${max}, got "${text}"`);
     process.exit(1);
   }
   return value;
 }
 
-function refuse(what, listenPort, e) {
-  if (e?.code === "EADDRINUSE" || e?.code === "EACCES") {
-    console.error(
-      `cannot listen on ${host}:${listenPort} for the ${what} (${e.code}); set ${what === "server" ? "PORT" : "DEMO_PORT"} to another port`,
-    );
+if (isFresh()) console.log("dist/ is up to date");
+else {
+  console.log("building dist/ …");
+  try {
+    build();
+  } catch (e) {
+    console.error(`build failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
+  }
+}
+
+// ---- the reference server, a child process --------------------------------------------------
+let upstream; // { host, port } while the server is up
+let upstreamPort = 0; // 0 until the first start picked one; restarts reuse it
+let child;
+let downUntil = 0;
+let restartTimer;
+let stopping = false;
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const started = fork(fileURLToPath(new URL("./demo-server.mjs", import.meta.url)), [], {
+      env: { ...process.env, PORT: String(upstreamPort), TICK_MS: String(tickMs), HISTORY_MS: String(historyMs) },
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    child = started;
+    started.once("message", ({ url }) => {
+      const address = new URL(url);
+      upstreamPort = Number(address.port);
+      upstream = { host: address.hostname, port: upstreamPort };
+      resolve();
+    });
+    started.once("exit", (code, signal) => {
+      if (child === started) {
+        child = undefined;
+        upstream = undefined;
+      }
+      reject(new Error(`the reference server exited (${code ?? signal}) before it listened`));
+    });
+  });
+}
+
+function stopServer() {
+  const running = child;
+  if (running === undefined) return Promise.resolve();
+  upstream = undefined;
+  return new Promise((resolve) => {
+    running.once("exit", () => resolve());
+    running.kill("SIGKILL"); // a crash, not a graceful shutdown: what "server down" shows
+  });
+}
+
+async function takeServerDown(seconds) {
+  clearTimeout(restartTimer);
+  downUntil = Date.now() + seconds * 1000;
+  await stopServer();
+  proxy.dropAll();
+  restartTimer = setTimeout(() => {
+    if (stopping) return;
+    startServer().then(
+      () => (downUntil = 0),
+      (e) => console.error(`could not restart the reference server: ${e.message}`),
+    );
+  }, seconds * 1000);
+}
+
+// ---- the fault proxy ----------------------------------------------------------------------------
+const proxy = createFaultProxy(() => upstream);
+
+function refuse(what, variable, listenPort, e) {
+  if (e?.code === "EADDRINUSE" || e?.code === "EACCES") {
+    console.error(`cannot listen on ${host}:${listenPort} for the ${what} (${e.code}); set ${variable} to another port`);
+    return shutdown(1);
   }
   throw e;
 }
 
-const server = createWeatherServer();
-const { url } = await server.listen(port, host).catch((e) => refuse("server", port, e));
+function listen(server, listenPort) {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listenPort, host, () => resolve(server.address().port));
+  });
+}
 
-// index.html reads the server's URL from %VITE_WEATHER_SERVER%.
-process.env.VITE_WEATHER_SERVER = url;
+// ---- the page and its controls -------------------------------------------------------------
+const http = createHttpServer();
+let vite;
+
+function status() {
+  return {
+    serverUp: upstream !== undefined,
+    downForMs: Math.max(0, downUntil - Date.now()),
+    webSocketBlocked: proxy.faults.webSocketBlocked,
+    latencyMs: proxy.faults.latencyMs,
+    connections: proxy.connections,
+    tickMs,
+    historyMs,
+  };
+}
+
+/** The dev-only controls: JSON in, JSON out, same origin as the page. */
+async function control(req, res) {
+  const url = new URL(req.url ?? "/", "http://demo");
+  let body = {};
+  if (req.method === "POST") {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    try {
+      body = text === "" ? {} : JSON.parse(text);
+    } catch {
+      return answer(res, 400, { error: "the body must be JSON" });
+    }
+  }
+  switch (`${req.method} ${url.pathname}`) {
+    case "GET /__demo/status":
+      return answer(res, 200, status());
+    case "POST /__demo/drop":
+      return answer(res, 200, { dropped: proxy.dropAll(), ...status() });
+    case "POST /__demo/websocket":
+      proxy.faults.webSocketBlocked = body.blocked === true;
+      if (proxy.faults.webSocketBlocked) proxy.dropWebSockets();
+      return answer(res, 200, status());
+    case "POST /__demo/latency": {
+      const ms = Number(body.ms);
+      if (!Number.isInteger(ms) || ms < 0 || ms > 10_000) return answer(res, 400, { error: "ms must be a whole number from 0 to 10000" });
+      proxy.faults.latencyMs = ms;
+      return answer(res, 200, status());
+    }
+    case "POST /__demo/down": {
+      const seconds = Number(body.seconds);
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_DOWN_SECONDS) {
+        return answer(res, 400, { error: `seconds must be a whole number from 1 to ${MAX_DOWN_SECONDS}` });
+      }
+      await takeServerDown(seconds);
+      return answer(res, 200, status());
+    }
+    default:
+      return answer(res, 404, { error: `no control ${req.method} ${url.pathname}` });
+  }
+}
+
+function answer(res, statusCode, value) {
+  res.writeHead(statusCode, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(value));
+}
+
+// ---- start and stop ---------------------------------------------------------------------------
+async function shutdown(code, signal) {
+  if (stopping) return;
+  stopping = true;
+  if (signal !== undefined) console.log(`${signal}: stopping the demo page, the proxy and the server`);
+  clearTimeout(restartTimer);
+  await vite?.close();
+  http.closeAllConnections();
+  proxy.server.closeAllConnections();
+  proxy.dropAll();
+  await Promise.all([
+    new Promise((resolve) => (http.listening ? http.close(resolve) : resolve())),
+    new Promise((resolve) => (proxy.server.listening ? proxy.server.close(resolve) : resolve())),
+    stopServer(),
+  ]);
+  process.exit(code);
+}
+process.on("SIGTERM", () => void shutdown(0, "SIGTERM"));
+process.on("SIGINT", () => void shutdown(0, "SIGINT"));
+// If our parent goes without signalling us (npm killed with SIGKILL, or a shell between npm and
+// us that died of a signal without passing it on: package.json's `exec` avoids that shell), stop
+// as if the signal had reached us, so nothing keeps the ports.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0, "parent exited");
+}, 200).unref();
+
+await startServer();
+const proxyPort = await listen(proxy.server, port).catch((e) => refuse("server", "PORT", port, e));
+const serverUrl = `http://${host}:${proxyPort}`;
+
+const { createServer } = await import("vite");
 // Middleware mode on our own HTTP server: Vite's own listen() would install a
 // SIGTERM handler (and one on stdin's end) that exits without stopping ours.
-const http = createHttpServer();
-const vite = await createServer({
+vite = await createServer({
   configFile: false,
   root: fileURLToPath(new URL("../demo/", import.meta.url)),
   clearScreen: false,
   logLevel: "warn",
   appType: "spa",
   server: { middlewareMode: true, hmr: { server: http } },
+  // The page reads the server's URL from <meta name="weather-server">; a static build leaves it empty.
+  plugins: [
+    {
+      name: "weather-demo-server-url",
+      transformIndexHtml: (html) =>
+        html.replace('<meta name="weather-server" content=""', `<meta name="weather-server" content="${serverUrl}"`),
+    },
+  ],
+  optimizeDeps: {
+    include: [
+      "@bufbuild/protobuf",
+      "@connectrpc/connect",
+      "@connectrpc/connect-web",
+      "@connectrpc/connect/protocol",
+      "eventsource-parser",
+      "uplot",
+    ],
+  },
 });
-http.on("request", vite.middlewares);
-await new Promise((resolve, reject) => {
-  http.once("error", (e) => reject(e));
-  http.listen(demoPort, host, () => resolve(undefined));
-}).catch((e) => refuse("demo page", demoPort, e));
-const page = `http://${host}:${http.address().port}/`;
+http.on("request", (req, res) => {
+  if (req.url?.startsWith("/__demo/")) {
+    control(req, res).catch((e) => answer(res, 500, { error: String(e) }));
+    return;
+  }
+  vite.middlewares(req, res);
+});
+const pagePort = await listen(http, demoPort).catch((e) => refuse("demo page", "DEMO_PORT", demoPort, e));
 
-console.log(`weather-sdk demo page:   ${page}`);
-console.log(`reference server:        ${url} (WebSocket tunnel at ${url.replace(/^http/, "ws")}/ws, SSE under ${url}/sse/)`);
-console.log("Ctrl-C stops both.");
-
-let stopping = false;
-async function stop(signal) {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: stopping the demo page and the server`);
-  await vite.close();
-  http.closeAllConnections();
-  await new Promise((resolve) => http.close(resolve));
-  await server.close();
-  process.exit(0);
-}
-process.on("SIGTERM", () => void stop("SIGTERM"));
-process.on("SIGINT", () => void stop("SIGINT"));
+console.log(`weather-sdk demo page:   http://${host}:${pagePort}/`);
+console.log(`reference server:        ${serverUrl} (through the demo's fault proxy; tick ${tickMs} ms)`);
+console.log(`processes:               demo ${process.pid}, reference server ${child?.pid} on port ${upstreamPort}`);
+console.log("Ctrl-C stops everything.");

@@ -64,6 +64,14 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
   /** Overrides the client's reconnect policy for this subscription. */
   reconnect?: Partial<ReconnectPolicy>;
+  /**
+   * Start after this cursor (for `subscribeWeather`, a reading's `timestamp`):
+   * the server replays what followed it from its history, as after a
+   * reconnect, and the first `open` state says whether it could (`recovered`).
+   * With another subscription's `cursor`, this moves a stream to a new client
+   * or transport with nothing lost and nothing twice.
+   */
+  after?: bigint;
 }
 
 export const DEFAULT_TRANSPORTS: readonly TransportKind[] = ["websocket", "connect", "sse"];

@@ -24,7 +24,7 @@ import type { TransportKind } from "./subscription/state.js";
 import { createSubscription, type Subscription } from "./subscription/subscription.js";
 import { type CallKind, createTransportChooser } from "./subscription/transport-chooser.js";
 import { createTunnelSource } from "./subscription/tunnel-source.js";
-import { isTransportOpenFailure } from "./transport/open-error.js";
+import { isTransportOpenFailure, TransportOpenError } from "./transport/open-error.js";
 import { createLazyTransport } from "./transport/lazy-transport.js";
 import {
   createTransportOnTunnel,
@@ -120,7 +120,11 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
    * opened. A promise chain rather than an async loop: on the hot path of
    * every unary call, each async layer costs its own promise and turns.
    */
-  function withFallback<T>(kind: CallKind, run: (transport: TransportKind) => Promise<T>): Promise<T> {
+  function withFallback<T>(
+    kind: CallKind,
+    run: (transport: TransportKind) => Promise<T>,
+    failures?: Array<readonly [TransportKind, ConnectError]>,
+  ): Promise<T> {
     let transport: TransportKind;
     let attempt: Promise<T>;
     try {
@@ -140,8 +144,11 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
           if (e instanceof ConnectError && e.code !== Code.Canceled) chooser.opened(transport);
           throw e;
         }
-        if (!chooser.failedToOpen(transport, kind)) throw e;
-        return withFallback(kind, run);
+        // Allocated only once a transport failed to open: the common call never needs it.
+        const tried = failures ?? [];
+        tried.push([transport, e as ConnectError]);
+        if (!chooser.failedToOpen(transport, kind)) throw fellThrough(tried);
+        return withFallback(kind, run, tried);
       },
     );
   }
@@ -181,6 +188,7 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
       lifecycle,
       signal: subscribeOptions.signal,
       highWaterMark,
+      ...(subscribeOptions.after === undefined ? {} : { after: subscribeOptions.after }),
     });
     if (subscription.state.kind !== "closed") {
       live.add(subscription);
@@ -224,6 +232,20 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     },
     subscribe,
   };
+}
+
+/**
+ * The error of a call that no transport could open: one transport's own error
+ * as it is; for several, one `Unavailable` error (still a transport-open
+ * failure) whose message names each transport tried, in order, and why it failed.
+ */
+function fellThrough(failures: ReadonlyArray<readonly [TransportKind, ConnectError]>): ConnectError {
+  const only = failures.length === 1 ? failures[0] : undefined;
+  if (only !== undefined) return only[1];
+  const message = `no transport could open (tried ${failures.map(([t]) => t).join(", ")}): ${failures
+    .map(([t, e]) => `${t}: ${e.rawMessage}`)
+    .join("; ")}`;
+  return new ConnectError(message, Code.Unavailable, undefined, undefined, new TransportOpenError(message));
 }
 
 /** The one WebSocket connection a client shares between its calls, and its validated options. */

@@ -23,6 +23,13 @@ export interface Subscription<T> extends AsyncIterable<T> {
   onState(listener: (state: SubscriptionState) => void): () => void;
   /** Calls `listener` synchronously for every message (no promise per message); returns a function that removes it. */
   onMessage(listener: (message: T) => void): () => void;
+  /**
+   * While `reconnecting`, tries again at once instead of waiting out the
+   * backoff delay (or for the page to be online/visible again); a "retry now"
+   * button. Returns true when it started an attempt, false in any other state
+   * (nothing to skip). The attempt counts as the next one in the backoff series.
+   */
+  reconnectNow(): boolean;
   /** Ends the subscription: state `closed`, loops finish, the stream is cancelled. */
   close(): void;
 }
@@ -43,6 +50,13 @@ export interface SubscriptionConfig<I extends DescMessage, O extends DescMessage
   readonly lifecycle: PageLifecycle;
   readonly signal: AbortSignal | undefined;
   readonly highWaterMark: number;
+  /**
+   * Start after this cursor, as a reconnect would: the first request carries the
+   * resume header, so the server replays what followed it, and nothing at or
+   * before it is delivered. The first `open` reports whether the server could
+   * replay all of it (`recovered`).
+   */
+  readonly after?: bigint;
 }
 
 const RETRYABLE: ReadonlySet<Code> = new Set([Code.Unavailable, Code.ResourceExhausted, Code.Aborted, Code.DeadlineExceeded]);
@@ -69,6 +83,7 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
   private readonly onAbort = () => this.finish("closed", undefined);
 
   constructor(private readonly config: SubscriptionConfig<I, O>) {
+    this.cursor = config.after;
     let transport: TransportKind;
     try {
       transport = config.chooser.pick("server_streaming");
@@ -95,6 +110,12 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
   onMessage(listener: (message: MessageShape<O>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  reconnectNow(): boolean {
+    if (this.state.kind !== "reconnecting") return false;
+    this.connect();
+    return true;
   }
 
   close(): void {

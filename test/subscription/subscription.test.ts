@@ -201,6 +201,73 @@ describe("subscription", () => {
     expect(sub.state).toMatchObject({ kind: "reconnecting", attempt: 1 });
   });
 
+  it("reconnectNow skips the backoff wait, counts as the next attempt, and does nothing outside reconnecting", async () => {
+    const { sub, clock, last, attempts } = setup();
+    expect(sub.reconnectNow()).toBe(false); // connecting: nothing to skip
+    await microtasks();
+    last().sink.onOpen(new Headers());
+    last().sink.onMessage(reading(1000));
+    expect(sub.reconnectNow()).toBe(false); // open
+    const lost = last();
+    lost.sink.onEnd(unavailable());
+    expect(sub.state).toMatchObject({ kind: "reconnecting", attempt: 1, delayMs: 500 });
+    expect(sub.reconnectNow()).toBe(true);
+    expect(attempts).toHaveLength(2);
+    expect(sub.state).toEqual({ kind: "connecting", transport: "websocket", attempt: 2 });
+    expect(last().header.get(RESUME_AFTER_HEADER)).toBe("1000");
+    // The skipped timer never fires a second attempt.
+    clock.advance(60_000);
+    expect(attempts).toHaveLength(2);
+    // A failure now backs off as the second attempt would.
+    last().sink.onEnd(unavailable());
+    expect(sub.state).toMatchObject({ kind: "reconnecting", attempt: 2, delayMs: 1000 });
+    lost.sink.onOpen(new Headers()); // the old attempt's late callbacks are ignored
+    expect(sub.state.kind).toBe("reconnecting");
+    sub.close();
+    expect(sub.reconnectNow()).toBe(false);
+    expect(attempts).toHaveLength(2);
+  });
+
+  it("reconnectNow also ends a wait for the page to be online or visible", async () => {
+    const { sub, life, last, attempts } = setup();
+    await microtasks();
+    life.set(false, true);
+    last().sink.onEnd(unavailable());
+    expect(sub.state).toMatchObject({ kind: "reconnecting", waitingFor: "online" });
+    expect(sub.reconnectNow()).toBe(true);
+    expect(attempts).toHaveLength(2);
+  });
+
+  it("starts after a given cursor: resume header on the first request, nothing at or before it delivered", async () => {
+    const sources = scriptedSources();
+    const sub = createSubscription({
+      source: sources.source,
+      chooser: createTransportChooser(["sse"]),
+      request: { cityCode: "NYC" },
+      headers: () => ({}),
+      cursor: (m) => m.timestamp,
+      resumeAfterHeader: RESUME_AFTER_HEADER,
+      resumeStatusHeader: RESUME_STATUS_HEADER,
+      policy: resolveReconnectPolicy(undefined),
+      clock: createFakeClock(0),
+      random: () => 0.5,
+      lifecycle: fakeLifecycle().lifecycle,
+      signal: undefined,
+      highWaterMark: 4,
+      after: 2000n,
+    });
+    const seen: bigint[] = [];
+    sub.onMessage((m) => seen.push(m.timestamp));
+    expect(sub.cursor).toBe(2000n);
+    await microtasks();
+    expect(sources.last().header.get(RESUME_AFTER_HEADER)).toBe("2000");
+    sources.last().sink.onOpen(new Headers({ [RESUME_STATUS_HEADER]: "gap" }));
+    expect(sub.state).toMatchObject({ kind: "open", recovered: false });
+    for (const t of [1000, 2000, 3000]) sources.last().sink.onMessage(reading(t));
+    expect(seen).toEqual([3000n]);
+    sub.close();
+  });
+
   it("holds reconnects while offline or hidden and catches up as soon as both are back", async () => {
     const { sub, clock, life, last, attempts } = setup();
     await microtasks();
