@@ -1,10 +1,11 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WeatherResponseSchema } from "../../src/gen/weather_pb.js";
 import { createRedisWeatherSource, type RedisWeatherSource } from "../../src/server/redis/redis-source.js";
 import type { SourceReading } from "../../src/server/weather/weather-source.js";
 import { CITIES, readingAt } from "../../src/simulation/index.js";
+import { rejection } from "../helpers/assertions.js";
 import { type RedisProcess, redisUnavailableReason, startRedis } from "../helpers/redis-server.js";
 
 const skipReason = redisUnavailableReason();
@@ -48,6 +49,13 @@ describe.skipIf(skipReason !== undefined)("Redis weather source", () => {
     return source;
   };
   const freshPrefix = () => `t${++prefixSeq}:`;
+  const holdLeaseElsewhere = async (prefix: string) => {
+    const { createClient } = await import("@redis/client");
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    await client.set(`${prefix}ticker-lease`, "someone-else", { PX: 60_000 });
+    client.destroy();
+  };
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -100,21 +108,23 @@ describe.skipIf(skipReason !== undefined)("Redis weather source", () => {
   });
 
   it("appends reported readings after the newest, refuses older ones with FailedPrecondition and future ones with InvalidArgument", async () => {
+    // No instance of this prefix ticks (the lease is held by nobody alive), so the stream holds reported readings only.
     const prefix = freshPrefix();
+    await holdLeaseElsewhere(prefix);
     const source = await open(prefix);
     const seen = collector();
     source.follow("PAR", seen.listener);
-    await seen.until(2);
-    // Ticks are appended up to now, so a reading 1 ms ahead is after the newest.
-    const at = BigInt(Date.now() + 1);
+    const at = BigInt(Date.now());
     const reported = create(WeatherResponseSchema, { temperature: 21.5, humidity: 40, description: "station 7", timestamp: at });
     await source.append("PAR", [reported]);
-    await vi.waitUntil(() => seen.readings.some((r) => r.plain.description === "station 7" && r.timestamp === at));
+    await seen.until(1);
+    expect(seen.readings[0]?.plain.description).toBe("station 7");
+    expect(seen.readings[0]?.timestamp).toBe(at);
+    expect(source.ticking).toBe(false);
 
     const stale = create(WeatherResponseSchema, { temperature: 1, humidity: 1, description: "late", timestamp: at });
-    const refused = await source.append("PAR", [stale]).catch((e: unknown) => ConnectError.from(e));
-    expect(refused).toBeInstanceOf(ConnectError);
-    expect((refused as ConnectError).code).toBe(Code.FailedPrecondition);
+    const refused = await rejection(source.append("PAR", [stale]));
+    expect(refused.code).toBe(Code.FailedPrecondition);
 
     const future = create(WeatherResponseSchema, {
       temperature: 1,
@@ -122,11 +132,11 @@ describe.skipIf(skipReason !== undefined)("Redis weather source", () => {
       description: "soon",
       timestamp: BigInt(Date.now() + 3_600_000),
     });
-    const refusedFuture = await source.append("PAR", [future]).catch((e: unknown) => ConnectError.from(e));
-    expect((refusedFuture as ConnectError).code).toBe(Code.InvalidArgument);
+    const refusedFuture = await rejection(source.append("PAR", [future]));
+    expect(refusedFuture.code).toBe(Code.InvalidArgument);
 
-    const unknown = await source.replay("XXX", undefined).catch((e: unknown) => ConnectError.from(e));
-    expect((unknown as ConnectError).code).toBe(Code.InvalidArgument);
+    const unknown = await rejection(source.replay("XXX", undefined));
+    expect(unknown.code).toBe(Code.InvalidArgument);
   });
 
   it("hands the ticker to another instance when the holder is gone, with no tick missing", async () => {

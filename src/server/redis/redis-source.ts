@@ -270,7 +270,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
 
   async function append(cityCode: string, readings: readonly WeatherResponse[]): Promise<void> {
     const city = requireCity(cityCode);
-    const latestAllowed = BigInt(clock.now() + tickMs);
+    const latestAllowed = BigInt(clock.now());
     for (const [i, reading] of readings.entries()) {
       if (reading.timestamp <= 0n || reading.timestamp > latestAllowed) {
         throw new ConnectError(

@@ -2,8 +2,9 @@ import type { WeatherResponse } from "../../gen/weather_pb.js";
 
 /**
  * One reading of a city in both styles a subscriber may ask for (`extended`
- * adds a forecast to the description). Both messages are frozen and shared by
- * every call that sends them, so the tunnel encodes each once per tick.
+ * adds a forecast to the description). A reading delivered live is frozen and
+ * shared by every call that sends it, so the tunnel encodes it once; a source
+ * may make replayed readings afresh per call.
  */
 export interface SourceReading {
   /** The reading's `timestamp` (Unix epoch ms): the resume cursor, strictly increasing per city. */
