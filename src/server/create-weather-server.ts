@@ -12,7 +12,9 @@ import { createHttpHandler, type RouteHandler } from "./http-handler.js";
 import { type NodeRequest, type NodeResponse, sendText } from "./node-http.js";
 import { createProtocolSniffingListener } from "./protocol-sniffing-listener.js";
 import { createTunnelServer, rejectUpgrade, type TunnelOptions } from "./tunnel/index.js";
-import { createWeatherServiceImpl } from "./weather-service.js";
+import { createWeatherServiceImpl } from "./weather/weather-service.js";
+import { createSimulatedSource } from "./weather/simulated-source.js";
+import type { WeatherSource } from "./weather/weather-source.js";
 import { directService } from "./direct-call.js";
 import { createWeatherSseRoute } from "./sse/weather-sse-route.js";
 
@@ -41,6 +43,13 @@ export interface WeatherServerOptions {
   interceptors?: Interceptor[];
   /** How long `close()` lets streams finish before it cuts connections. Default 5000. */
   shutdownGraceMs?: number;
+  /**
+   * Where readings come from. Default: the deterministic simulation in this
+   * process (`tickMs`, `historyWindowMs`). Pass a shared source (such as
+   * `createRedisWeatherSource`) to run several instances on one history; the
+   * server closes it when it closes.
+   */
+  source?: WeatherSource;
   /** Time source for ticks; inject a fake one in tests. Default the system clock. */
   clock?: Clock;
   /** Called with unexpected handler failures. Default `console.error`. */
@@ -85,12 +94,16 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     acceptCompression: [compressionGzip, compressionBrotli],
   };
   const router: ConnectRouter = createConnectRouter(routerOptions);
-  const impl = createWeatherServiceImpl({ tickMs, historyWindowMs, maxReportBatch, clock, shutdownSignal: shutdown.signal });
+  const source = options.source ?? createSimulatedSource({ tickMs, historyWindowMs, clock });
+  const impl = createWeatherServiceImpl({ source, historyWindowMs, maxReportBatch, clock, shutdownSignal: shutdown.signal });
   router.service(WeatherService, impl);
 
   const health: RouteHandler = (_req, res, pathname) => {
     if (pathname !== "/healthz") return false;
-    sendText(res, shutdown.signal.aborted ? 503 : 200, shutdown.signal.aborted ? "shutting down\n" : "ok\n");
+    const sourceHealth = source.health();
+    if (shutdown.signal.aborted) sendText(res, 503, "shutting down\n");
+    else if (sourceHealth.ok) sendText(res, 200, "ok\n");
+    else sendText(res, 503, `degraded: ${sourceHealth.detail}\n`);
     return true;
   };
   const handleHttp = createHttpHandler({
@@ -180,6 +193,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         await tunnelClosed;
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;
+        await source.close();
       })();
       return closing;
     },

@@ -224,7 +224,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
         ]);
         for (const entry of reply?.[0]?.[1] ?? []) {
           lastId = entry[0];
-          const reading = toSourceReading(entry);
+          const reading = toSourceReading(city, entry);
           for (const listener of follower.listeners) listener(reading);
         }
       } catch (e) {
@@ -239,17 +239,19 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
 
   // ---- reads
 
-  async function replay(cityCode: string, cursor: bigint | undefined): Promise<Replay> {
+  async function newest(cityCode: string): Promise<SourceReading> {
+    const city = requireCity(cityCode);
+    commands.replay++;
+    const entries = await unavailableOnFailure(client.sendCommand<StreamEntry[]>(["XREVRANGE", keyOf(city), "+", "-", "COUNT", "1"]));
+    if (entries[0] === undefined) {
+      throw new ConnectError(`no reading of ${city.code} yet; retry shortly`, Code.Unavailable);
+    }
+    return toSourceReading(city, entries[0]);
+  }
+
+  async function replay(cityCode: string, cursor: bigint): Promise<Replay> {
     const city = requireCity(cityCode);
     const key = keyOf(city);
-    commands.replay++;
-    if (cursor === undefined) {
-      const newest = await unavailableOnFailure(client.sendCommand<StreamEntry[]>(["XREVRANGE", key, "+", "-", "COUNT", "1"]));
-      if (newest[0] === undefined) {
-        throw new ConnectError(`no reading of ${city.code} yet; retry shortly`, Code.Unavailable);
-      }
-      return { readings: [toSourceReading(newest[0])], gap: false };
-    }
     commands.replay++;
     const [entries, info] = await unavailableOnFailure(
       Promise.all([
@@ -265,7 +267,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
     const firstMs = first === undefined ? undefined : entryTimestamp(first);
     const trimmed = added !== undefined && length !== undefined && added > length;
     const gap = trimmed && firstMs !== undefined && cursor + BigInt(tickMs) < firstMs;
-    return { readings: entries.map(toSourceReading), gap };
+    return { readings: entries.map((entry) => toSourceReading(city, entry)), gap };
   }
 
   async function append(cityCode: string, readings: readonly WeatherResponse[]): Promise<void> {
@@ -317,6 +319,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
       return holdsLease;
     },
     commands,
+    newest,
     replay,
     follow(cityCode, listener) {
       const follower = followerOf(requireCity(cityCode));
@@ -388,7 +391,7 @@ function fieldOf(flat: readonly unknown[], name: string): string | undefined {
   return undefined;
 }
 
-function toSourceReading([id, fields]: StreamEntry): SourceReading {
+function toSourceReading(city: City, [id, fields]: StreamEntry): SourceReading {
   const timestamp = entryTimestamp(id) ?? 0n;
   const temperature = Number(fieldOf(fields, "t"));
   const humidity = Number(fieldOf(fields, "h"));
@@ -397,5 +400,5 @@ function toSourceReading([id, fields]: StreamEntry): SourceReading {
   const extended = Object.freeze(
     create(WeatherResponseSchema, { temperature, humidity, description: fieldOf(fields, "x") ?? description, timestamp }),
   );
-  return { timestamp, plain, extended };
+  return { cityCode: city.code, timestamp, plain, extended };
 }

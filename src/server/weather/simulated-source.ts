@@ -69,7 +69,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
   function makeReading(city: City, tick: number): SourceReading {
     const plain = readingAt(city, tick, tickMs);
     const extended = readingAt(city, tick, tickMs, true);
-    return { timestamp: plain.timestamp, plain, extended };
+    return { cityCode: city.code, timestamp: plain.timestamp, plain, extended };
   }
 
   /** Newest reported timestamp of a city, or -1. */
@@ -106,6 +106,13 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
     timer = clock.setTimeout(fire, next * tickMs - clock.now());
   }
 
+  /** Clears the timer once no city has a follower left. */
+  function disarmWhenUnfollowed(): void {
+    for (const state of cities.values()) if (state.listeners.size > 0) return;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+  }
+
   function fire(): void {
     timer = undefined;
     const current = tickAt(clock.now(), tickMs);
@@ -119,16 +126,18 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
   }
 
   return {
+    newest(cityCode) {
+      const state = stateOf(cityCode);
+      const tickNow = tickReading(state, tickAt(clock.now(), tickMs));
+      const last = state.reported[state.reported.length - 1];
+      return last !== undefined && last.timestamp > tickNow.timestamp ? last : tickNow;
+    },
+
     // eslint-disable-next-line @typescript-eslint/require-await -- async so that a thrown ConnectError becomes a rejection
     async replay(cityCode, cursor): Promise<Replay> {
       const state = stateOf(cityCode);
       trim(state);
       const nowTick = tickAt(clock.now(), tickMs);
-      if (cursor === undefined) {
-        const tickNow = tickReading(state, nowTick);
-        const last = state.reported[state.reported.length - 1];
-        return { readings: [last !== undefined && last.timestamp > tickNow.timestamp ? last : tickNow], gap: false };
-      }
       const firstAfter = Number(cursor / BigInt(tickMs)) + 1;
       const oldest = nowTick - historyTicks;
       const readings: SourceReading[] = [];
@@ -150,7 +159,8 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
       state.listeners.add(listener);
       arm();
       return () => {
-        state.listeners.delete(listener);
+        if (!state.listeners.delete(listener)) return;
+        if (state.listeners.size === 0) disarmWhenUnfollowed();
       };
     },
 
@@ -179,7 +189,12 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
           );
         }
         newest = reading.timestamp;
-        const stored: SourceReading = { timestamp: reading.timestamp, plain: Object.freeze(reading), extended: Object.freeze(reading) };
+        const stored: SourceReading = {
+          cityCode: state.city.code,
+          timestamp: reading.timestamp,
+          plain: Object.freeze(reading),
+          extended: Object.freeze(reading),
+        };
         state.reported.push(stored);
         for (const listener of state.listeners) listener(stored);
       }

@@ -7,6 +7,8 @@ import type { WeatherResponse } from "../../gen/weather_pb.js";
  * may make replayed readings afresh per call.
  */
 export interface SourceReading {
+  /** The city's code, as clients send it. */
+  readonly cityCode: string;
   /** The reading's `timestamp` (Unix epoch ms): the resume cursor, strictly increasing per city. */
   readonly timestamp: bigint;
   readonly plain: WeatherResponse;
@@ -15,7 +17,7 @@ export interface SourceReading {
 
 /** What {@link WeatherSource.replay} found after a cursor. */
 export interface Replay {
-  /** Readings after the cursor, oldest first; for no cursor, the newest reading alone. */
+  /** Readings after the cursor, oldest first. */
   readonly readings: readonly SourceReading[];
   /** True when the history window no longer holds every reading after the cursor (the client missed some). */
   readonly gap: boolean;
@@ -34,10 +36,12 @@ export interface Replay {
  */
 export interface WeatherSource {
   /**
-   * Readings of `cityCode` after `cursor` (exclusive) up to the newest, or the
-   * newest reading alone when `cursor` is undefined.
+   * The newest reading of `cityCode`. A source that has it at hand returns it
+   * directly (no promise), which keeps unary calls cheap.
    */
-  replay(cityCode: string, cursor: bigint | undefined): Promise<Replay>;
+  newest(cityCode: string): SourceReading | Promise<SourceReading>;
+  /** Readings of `cityCode` after `cursor` (exclusive) up to the newest. */
+  replay(cityCode: string, cursor: bigint): Promise<Replay>;
   /**
    * Calls `listener` with every reading of `cityCode` that arrives from now on,
    * once each and in order, until the returned function is called. A source
