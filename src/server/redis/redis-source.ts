@@ -45,6 +45,7 @@ const RENEW_LEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.
 const RELEASE_LEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 const FOLLOW_BLOCK_MS = 1000;
 const RETRY_DELAY_MS = 200;
+const MAX_TICKS_PER_ROUND = 500;
 
 /**
  * A {@link WeatherSource} on Redis Streams, shared by every server instance on
@@ -146,10 +147,13 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
           commands.append++;
           const newest = await client.sendCommand<StreamEntry[]>(["XREVRANGE", keyOf(city), "+", "-", "COUNT", "1"]);
           const newestMs = newest[0] === undefined ? undefined : entryTimestamp(newest[0][0]);
-          last = newestMs === undefined ? oldestTick - 1 : Math.max(oldestTick - 1, tickAt(Number(newestMs), tickMs));
+          // An empty stream starts now: there is no history to fill, only readings from here on.
+          last = newestMs === undefined ? nowTick - 1 : Math.max(oldestTick - 1, tickAt(Number(newestMs), tickMs));
         }
         const pending: Promise<unknown>[] = [];
-        for (let tick = last + 1; tick <= nowTick; tick++) {
+        // A long catch-up goes out over several rounds, so the lease is renewed in between.
+        const upTo = Math.min(nowTick, last + MAX_TICKS_PER_ROUND);
+        for (let tick = last + 1; tick <= upTo; tick++) {
           commands.append++;
           pending.push(client.sendCommand(xaddArgs(city, readingAt(city, tick, tickMs), readingAt(city, tick, tickMs, true).description)));
         }
@@ -158,7 +162,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
         // A refused id means someone else (a reported reading, or a former lease holder) got there first:
         // read the stream's newest entry again before the next tick.
         if (refused) appendedTick.delete(city);
-        else appendedTick.set(city, nowTick);
+        else appendedTick.set(city, upTo);
       }),
     );
   }
