@@ -13,7 +13,9 @@
 export { createWeatherRouter, type WeatherRouter, type WeatherRouterOptions } from "./weather/weather-router.js";
 export { createWeatherFetchHandler, type WeatherFetchHandlerOptions } from "./weather/weather-fetch-handler.js";
 export { weatherSseResume, type WeatherSseRouteOptions } from "./weather/weather-sse-route.js";
-export { createWeatherServiceImpl, type WeatherServiceConfig } from "./weather/weather-service.js";
+export { createWeatherServiceImpl, REPORT_CITY_HEADER, type WeatherServiceConfig } from "./weather/weather-service.js";
+export type { Replay, SourceReading, WeatherSource } from "./weather/weather-source.js";
+export { createSimulatedSource, type SimulatedSourceOptions } from "./weather/simulated-source.js";
 export {
   CLOSE_CODE,
   createTunnelHandler,

@@ -14,6 +14,7 @@ import { createTunnelServer, rejectUpgrade } from "./http/ws-tunnel.js";
 import type { TunnelOptions } from "./tunnel/options.js";
 import type { AllowedOrigins } from "./tunnel/origins.js";
 import { createWeatherRouter } from "./weather/weather-router.js";
+import type { WeatherSource } from "./weather/weather-source.js";
 
 /** Options of {@link createWeatherServer}; every one has a default. */
 export interface WeatherServerOptions {
@@ -40,6 +41,13 @@ export interface WeatherServerOptions {
   interceptors?: Interceptor[];
   /** How long `close()` lets streams finish before it cuts connections. Default 5000. */
   shutdownGraceMs?: number;
+  /**
+   * Where readings come from. Default: the deterministic simulation in this
+   * process (`tickMs`, `historyWindowMs`). Pass a shared source (such as
+   * `createRedisWeatherSource`) to run several instances on one history; the
+   * server closes it when it closes.
+   */
+  source?: WeatherSource;
   /** Time source for ticks; inject a fake one in tests. Default the system clock. */
   clock?: Clock;
   /** Called with unexpected handler failures. Default `console.error`. */
@@ -84,13 +92,18 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     maxReportBatch: options.maxReportBatch,
     interceptors: options.interceptors,
     acceptCompression: [compressionGzip, compressionBrotli],
+    source: options.source,
     clock,
     shutdownSignal: shutdown.signal,
   });
+  const source = router.source;
 
   const health: RouteHandler = (_req, res, pathname) => {
     if (pathname !== "/healthz") return false;
-    sendText(res, shutdown.signal.aborted ? 503 : 200, shutdown.signal.aborted ? "shutting down\n" : "ok\n");
+    const sourceHealth = source.health();
+    if (shutdown.signal.aborted) sendText(res, 503, "shutting down\n");
+    else if (sourceHealth.ok) sendText(res, 200, "ok\n");
+    else sendText(res, 503, `degraded: ${sourceHealth.detail}\n`);
     return true;
   };
   const handleHttp = createHttpHandler({
@@ -185,6 +198,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         await tunnelClosed;
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;
+        await source.close();
       })();
       return closing;
     },

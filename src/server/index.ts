@@ -9,3 +9,4 @@ export { createSseRoute, createWeatherSseRoute } from "./http/sse-node-route.js"
 export type { RouteHandler } from "./http/http-handler.js";
 export { createTunnelServer, type TunnelServer } from "./http/ws-tunnel.js";
 export type { TunnelServerOptions } from "./tunnel/options.js";
+export { createRedisWeatherSource, type RedisWeatherSource, type RedisWeatherSourceOptions } from "./redis/redis-source.js";

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GetWeatherRequestSchema, WeatherService } from "../../src/gen/weather_pb.js";
+import { createSimulatedSource } from "../../src/server/weather/simulated-source.js";
 import { createWeatherServiceImpl } from "../../src/server/weather/weather-service.js";
 import { CITIES, readingAt, tickAt } from "../../src/simulation/index.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
@@ -25,7 +26,7 @@ describe("weather service readings", () => {
   it("are frozen, and the newest reading of a city is one object shared by every call", () => {
     const clock = createFakeClock(1_800_000_000_500);
     const impl = createWeatherServiceImpl({
-      tickMs: TICK_MS,
+      source: createSimulatedSource({ tickMs: TICK_MS, historyWindowMs: 600_000, clock }),
       historyWindowMs: 600_000,
       maxReportBatch: 10,
       clock,
@@ -48,7 +49,7 @@ describe("weather service readings", () => {
   it("replays older ticks as fresh readings of their own, without disturbing the shared newest one", async () => {
     const clock = createFakeClock(1_800_000_000_500);
     const impl = createWeatherServiceImpl({
-      tickMs: TICK_MS,
+      source: createSimulatedSource({ tickMs: TICK_MS, historyWindowMs: 600_000, clock }),
       historyWindowMs: 600_000,
       maxReportBatch: 10,
       clock,

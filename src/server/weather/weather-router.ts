@@ -4,7 +4,9 @@ import { type Clock, systemClock } from "../../clock.js";
 import { WeatherService } from "../../gen/weather_pb.js";
 import { type DirectService, directService } from "../call/direct-call.js";
 import { requirePositive } from "../call/runtime.js";
+import { createSimulatedSource } from "./simulated-source.js";
 import { createWeatherServiceImpl } from "./weather-service.js";
+import type { WeatherSource } from "./weather-source.js";
 
 /** Options of {@link createWeatherRouter}; every one has a default. */
 export interface WeatherRouterOptions {
@@ -18,6 +20,12 @@ export interface WeatherRouterOptions {
   readonly interceptors?: Interceptor[];
   /** Request compressions accepted over HTTP (Node's server passes gzip and brotli). Default none. */
   readonly acceptCompression?: Compression[];
+  /**
+   * Where readings come from. Default: the deterministic simulation in this
+   * process (`tickMs`, `historyWindowMs`, `clock`). A shared source (such as
+   * Redis Streams) lets several instances serve one history.
+   */
+  readonly source?: WeatherSource;
   /** Time source for ticks; inject a fake one in tests. Default the system clock. */
   readonly clock?: Clock;
   /** When it aborts, open streams end with `Unavailable` (the server is shutting down). */
@@ -30,6 +38,8 @@ export interface WeatherRouter {
   readonly handlers: readonly UniversalHandler[];
   /** The same implementation for the tunnel to call directly (`TunnelHandlerOptions.direct`). */
   readonly direct: DirectService;
+  /** Where the implementation reads: its health and `close()` belong to whoever runs the router. */
+  readonly source: WeatherSource;
 }
 
 /**
@@ -44,15 +54,17 @@ export function createWeatherRouter(options: WeatherRouterOptions = {}): Weather
   const historyWindowMs = requirePositive("historyWindowMs", options.historyWindowMs ?? 600_000);
   const maxReportBatch = requirePositive("maxReportBatch", options.maxReportBatch ?? 10_000);
   const routerOptions = { interceptors: options.interceptors, acceptCompression: options.acceptCompression ?? [] };
+  const clock = options.clock ?? systemClock;
+  const source = options.source ?? createSimulatedSource({ tickMs, historyWindowMs, clock });
   const impl = createWeatherServiceImpl({
-    tickMs,
+    source,
     historyWindowMs,
     maxReportBatch,
-    clock: options.clock ?? systemClock,
+    clock,
     shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
   });
   const router = createConnectRouter(routerOptions);
   router.service(WeatherService, impl);
   // The same implementation and router options: the tunnel calls it without connect's HTTP layers.
-  return { handlers: router.handlers, direct: directService(WeatherService, impl, routerOptions) };
+  return { handlers: router.handlers, direct: directService(WeatherService, impl, routerOptions), source };
 }

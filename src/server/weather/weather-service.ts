@@ -1,21 +1,31 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Clock } from "../../clock.js";
-import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "../../codec/resume.js";
+import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../codec/resume.js";
 import { type GetWeatherRequest, type WeatherResponse, WeatherResponseSchema, type WeatherService } from "../../gen/weather_pb.js";
-import { CITIES, type City } from "../../simulation/cities.js";
-import { readingAt, tickAt } from "../../simulation/weather-model.js";
 import { createAsyncQueue } from "./async-queue.js";
-import { createTicker } from "./ticker.js";
+import { ReadingFeed } from "./reading-feed.js";
+import type { SourceReading, WeatherSource } from "./weather-source.js";
+
+/**
+ * Request header of `ReportBatch`: the city whose stream the reported readings
+ * are appended to. Without it the call only summarises the batch.
+ */
+export const REPORT_CITY_HEADER = "weather-report-city";
 
 /** What the service implementation needs from the server around it. */
 export interface WeatherServiceConfig {
-  /** A reading per city every `tickMs`, aligned to the clock. */
-  readonly tickMs: number;
-  /** How far back a resume request is replayed. */
+  /** Where readings come from: the simulation (default) or a shared store. */
+  readonly source: WeatherSource;
+  /** How far back a resume request may reach; a cursor further ahead than this is refused. */
   readonly historyWindowMs: number;
   /** Most readings one `ReportBatch` call may send. */
   readonly maxReportBatch: number;
+  /**
+   * Most live readings held for one call that is not reading them (a slow
+   * client): beyond it the call catches up from the source's history instead.
+   */
+  readonly maxQueuedReadings?: number;
   readonly clock: Clock;
   /** Aborted when the server shuts down: open streams end with `Unavailable`. */
   readonly shutdownSignal: AbortSignal;
@@ -23,95 +33,84 @@ export interface WeatherServiceConfig {
 
 /**
  * The one implementation of `weather.WeatherService` that every transport
- * (Connect, gRPC, gRPC-Web, the WebSocket tunnel, SSE) dispatches into.
+ * (Connect, gRPC, gRPC-Web, the WebSocket tunnel, SSE) dispatches into, on
+ * any {@link WeatherSource}.
  */
 export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceImpl<typeof WeatherService> {
-  const { tickMs, clock } = config;
-  // Timestamps are whole milliseconds (int64) and cursors are divided by tickMs
-  // as bigints: a fractional tick would fail on every other reading.
-  if (!Number.isSafeInteger(tickMs) || tickMs <= 0) {
-    throw new RangeError(`tickMs must be a positive whole number of milliseconds, got ${tickMs}`);
-  }
-  const historyTicks = Math.floor(config.historyWindowMs / tickMs);
-  const reading = createReadingCache(tickMs);
-  // One timer wakes every stream at each tick (see Ticker).
-  const ticker = createTicker(clock, tickMs);
-
-  function callSignal(ctx: HandlerContext): AbortSignal {
-    return AbortSignal.any([ctx.signal, config.shutdownSignal]);
-  }
+  const { source, clock } = config;
+  const maxQueued = config.maxQueuedReadings ?? 4096;
 
   return {
     getWeather(req) {
-      const city = requireCity(req.cityCode);
-      return reading(city, tickAt(clock.now(), tickMs), req.extended);
+      requireCityCode(req.cityCode);
+      const newest = source.newest(req.cityCode);
+      if (newest instanceof Promise) return newest.then((r) => pick(r, req.extended));
+      return pick(newest, req.extended);
     },
 
     async *subscribeWeather(req, ctx) {
-      const city = requireCity(req.cityCode);
-      const signal = callSignal(ctx);
-      const nowTick = tickAt(clock.now(), tickMs);
-      let next = nowTick;
-      const resumeAfter = ctx.requestHeader.get(RESUME_AFTER_HEADER);
-      if (resumeAfter !== null) {
-        const cursor = parseCursor(resumeAfter);
-        if (cursor === undefined) {
-          throw new ConnectError(
-            `${RESUME_AFTER_HEADER} must be a reading timestamp in Unix epoch milliseconds, got "${resumeAfter}"`,
-            Code.InvalidArgument,
-          );
-        }
-        const firstAfter = Number(cursor / BigInt(tickMs)) + 1;
-        if (firstAfter > nowTick + historyTicks) {
-          throw new ConnectError(
-            `${RESUME_AFTER_HEADER} ${resumeAfter} lies in the future; send the timestamp of the last reading received`,
-            Code.InvalidArgument,
-          );
-        }
-        const oldest = nowTick - historyTicks;
-        const status: ResumeStatus = firstAfter < oldest ? "gap" : "recovered";
-        next = Math.max(firstAfter, oldest);
-        ctx.responseHeader.set(RESUME_STATUS_HEADER, status);
-      }
-      const wait = ticker.waiter(signal);
+      requireCityCode(req.cityCode);
+      const cursor = resumeCursor(ctx, clock, config.historyWindowMs);
+      const feed = new ReadingFeed(maxQueued, ctx.signal, config.shutdownSignal);
       try {
+        // Follow first, then read what came before: nothing falls between the two, and the feed drops what both carry.
+        feed.follow(source, req.cityCode);
+        if (cursor === undefined) {
+          const newest = await source.newest(req.cityCode);
+          if (feed.deliverable(newest)) yield pick(newest, req.extended);
+        } else {
+          const replay = await source.replay(req.cityCode, cursor);
+          ctx.responseHeader.set(RESUME_STATUS_HEADER, replay.gap ? "gap" : "recovered");
+          feed.after(req.cityCode, cursor);
+          for (const r of replay.readings) if (feed.deliverable(r)) yield pick(r, req.extended);
+        }
         for (;;) {
-          await wait.until(next);
-          const current = tickAt(clock.now(), tickMs);
-          for (; next <= current; next++) {
-            yield reading(city, next, req.extended);
+          const next = feed.take();
+          if (next === undefined) {
+            await feed.wait();
+          } else if (next === ReadingFeed.FELL_BEHIND) {
+            for (const r of await catchUp(feed, req.cityCode)) yield pick(r, req.extended);
+          } else {
+            yield pick(next, req.extended);
           }
         }
       } catch (e) {
         throw endReason(e, config.shutdownSignal);
       } finally {
-        wait.dispose();
+        feed.stop();
       }
     },
 
-    async reportBatch(readings) {
-      let count = 0;
+    async reportBatch(readings, ctx) {
+      const cityCode = ctx.requestHeader.get(REPORT_CITY_HEADER);
+      if (cityCode !== null) requireCityCode(cityCode);
+      const batch: WeatherResponse[] = [];
       let sumTemperature = 0;
       let sumHumidity = 0;
       let latest = 0n;
       for await (const r of readings) {
-        count++;
-        if (count > config.maxReportBatch) {
+        if (batch.length === config.maxReportBatch) {
           throw new ConnectError(
             `a batch may hold at most ${config.maxReportBatch} readings; split it into several ReportBatch calls`,
             Code.ResourceExhausted,
           );
         }
         if (!Number.isFinite(r.temperature) || !Number.isFinite(r.humidity)) {
-          throw new ConnectError(`reading ${count} has a temperature or humidity that is not a finite number`, Code.InvalidArgument);
+          throw new ConnectError(
+            `reading ${batch.length + 1} has a temperature or humidity that is not a finite number`,
+            Code.InvalidArgument,
+          );
         }
+        batch.push(r);
         sumTemperature += r.temperature;
         sumHumidity += r.humidity;
         if (r.timestamp > latest) latest = r.timestamp;
       }
+      const count = batch.length;
       if (count === 0) {
         throw new ConnectError("ReportBatch needs at least one reading", Code.InvalidArgument);
       }
+      if (cityCode !== null) await source.append(cityCode, batch);
       return create(WeatherResponseSchema, {
         temperature: sumTemperature / count,
         humidity: sumHumidity / count,
@@ -121,81 +120,88 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
     },
 
     weatherChat(requests, ctx) {
-      return chat(requests, callSignal(ctx));
+      return chat(requests, ctx.signal);
     },
   };
 
+  /** Readings after the feed's cursor of `cityCode` from the source's history, for a call that fell behind. */
+  async function catchUp(feed: ReadingFeed, cityCode: string): Promise<SourceReading[]> {
+    const cursor = feed.cursorOf(cityCode);
+    const replay = await source.replay(cityCode, cursor);
+    if (replay.gap) {
+      throw new ConnectError(
+        `the stream of ${cityCode} fell behind its history window while the client was not reading; resume to continue`,
+        Code.ResourceExhausted,
+      );
+    }
+    return replay.readings.filter((r) => feed.deliverable(r));
+  }
+
   /**
-   * Answers each request with its city's current reading, and on every tick
-   * sends the reading of each city asked so far. Ends cleanly when the client
+   * Answers each request with its city's newest reading, and streams every
+   * later reading of each city asked so far. Ends cleanly when the client
    * half-closes, after whatever was already queued.
    */
   function chat(requests: AsyncIterable<GetWeatherRequest>, callSignal: AbortSignal): AsyncIterable<WeatherResponse> {
     const stop = new AbortController();
-    const signal = AbortSignal.any([callSignal, stop.signal]);
     const out = createAsyncQueue<WeatherResponse>(() => stop.abort());
-    // The last tick sent per city asked so far, in the order they were asked.
-    // A request answered after a tick began but before its timer ran already
-    // carried that tick's reading; the timer must not send it again.
-    const lastTick = new Map<City, number>();
+    const feed = new ReadingFeed(maxQueued, callSignal, config.shutdownSignal, stop.signal);
+    const fail = (e: unknown) => out.fail(endReason(e, config.shutdownSignal));
     void (async () => {
       for await (const req of requests) {
-        const city = requireCity(req.cityCode);
-        const tick = tickAt(clock.now(), tickMs);
-        lastTick.set(city, Math.max(tick, lastTick.get(city) ?? tick));
-        out.push(reading(city, tick, req.extended));
+        requireCityCode(req.cityCode);
+        if (!feed.follows(req.cityCode)) feed.follow(source, req.cityCode);
+        const newest = await source.newest(req.cityCode);
+        feed.deliverable(newest);
+        // Every request is answered, in its own style, even when that reading went out before.
+        out.push(pick(newest, req.extended));
       }
       out.close();
-    })().catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)));
-    const wait = ticker.waiter(signal);
+    })().catch(fail);
     void (async () => {
-      for (let next = tickAt(clock.now(), tickMs) + 1; ; next++) {
-        await wait.until(next);
-        for (const [city, last] of lastTick) {
-          if (last >= next) continue;
-          lastTick.set(city, next);
-          out.push(reading(city, next, false));
+      for (;;) {
+        const next = feed.take();
+        if (next === undefined) {
+          await feed.wait();
+        } else if (next === ReadingFeed.FELL_BEHIND) {
+          for (const cityCode of feed.cities()) for (const r of await catchUp(feed, cityCode)) out.push(r.plain);
+        } else {
+          out.push(next.plain);
         }
       }
     })()
-      .catch((e: unknown) => out.fail(endReason(e, config.shutdownSignal)))
-      .finally(() => wait.dispose());
+      .catch(fail)
+      .finally(() => feed.stop());
     return out;
   }
 }
 
-/**
- * Readings as frozen messages, the newest of each city and style shared by
- * every call that sends it: thousands of subscribers of a city get one
- * object per tick, which the tunnel also encodes once (frozen messages
- * cannot change, so their bytes can be reused). Older ticks (replays) are
- * made afresh for each call, as plain messages.
- */
-function createReadingCache(tickMs: number): (city: City, tick: number, extended: boolean) => WeatherResponse {
-  const newest = new Map<City, { tick: number; plain?: WeatherResponse; extended?: WeatherResponse }>();
-  return (city, tick, extended) => {
-    let entry = newest.get(city);
-    if (entry === undefined || entry.tick < tick) {
-      entry = { tick };
-      newest.set(city, entry);
-    } else if (entry.tick > tick) {
-      // A replay: sent once per call, so neither shared nor frozen (which would only make the tunnel cache its bytes).
-      return readingAt(city, tick, tickMs, extended);
-    }
-    const key = extended ? "extended" : "plain";
-    return (entry[key] ??= Object.freeze(readingAt(city, tick, tickMs, extended)));
-  };
+function pick(reading: SourceReading, extended: boolean): WeatherResponse {
+  return extended ? reading.extended : reading.plain;
 }
 
-function requireCity(code: string): City {
-  if (code === "") {
-    throw new ConnectError('city_code is required, e.g. "NYC"', Code.InvalidArgument);
+function requireCityCode(code: string): void {
+  if (code === "") throw new ConnectError('city_code is required, e.g. "NYC"', Code.InvalidArgument);
+}
+
+/** The resume cursor a call asked for, or undefined; refuses one that is malformed or lies in the future. */
+function resumeCursor(ctx: HandlerContext, clock: Clock, historyWindowMs: number): bigint | undefined {
+  const resumeAfter = ctx.requestHeader.get(RESUME_AFTER_HEADER);
+  if (resumeAfter === null) return undefined;
+  const cursor = parseCursor(resumeAfter);
+  if (cursor === undefined) {
+    throw new ConnectError(
+      `${RESUME_AFTER_HEADER} must be a reading timestamp in Unix epoch milliseconds, got "${resumeAfter}"`,
+      Code.InvalidArgument,
+    );
   }
-  const city = CITIES.get(code);
-  if (city === undefined) {
-    throw new ConnectError(`unknown city_code "${code}"; known codes: ${[...CITIES.keys()].join(", ")}`, Code.InvalidArgument);
+  if (cursor > BigInt(clock.now() + historyWindowMs)) {
+    throw new ConnectError(
+      `${RESUME_AFTER_HEADER} ${resumeAfter} lies in the future; send the timestamp of the last reading received`,
+      Code.InvalidArgument,
+    );
   }
-  return city;
+  return cursor;
 }
 
 /** Streams cut by a server shutdown end with `Unavailable` so clients resume elsewhere. */
