@@ -6,7 +6,7 @@ export interface CliOptions {
   readonly source: { readonly kind: "simulated" } | { readonly kind: "redis"; readonly url: string };
 }
 
-/** A usage error: the CLI prints its message and exits with status 2. */
+/** A usage error: the CLI prints its message and exits with status 1. */
 export class CliUsageError extends Error {
   override readonly name = "CliUsageError";
 }

@@ -10,7 +10,7 @@ try {
 } catch (e) {
   if (!(e instanceof CliUsageError)) throw e;
   console.error(e.message);
-  process.exit(2);
+  process.exit(1);
 }
 const { port, host, tickMs } = options;
 
