@@ -35,7 +35,7 @@ async function start(): Promise<Running> {
     return {
       info: { url: server.url },
       bytes: () => ({ down: 0, up: 0 }),
-      redisCommands: server.redisCommands,
+      redisCommands: () => server.redisCommands(),
       close: () => server.close(),
     };
   }
