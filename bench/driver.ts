@@ -3,7 +3,7 @@
  * printed as one table and written to bench/results.json.
  *
  * Options: `--runs=N` (median of N, default 5), `--count=N` (messages per
- * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,bundle,driver`,
+ * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,scaleout,bundle,driver`,
  * `--profile=path[,path]` (CDP CPU profile of a replay path, or `live-<path>`, or `unary-<row key>`
  * such as `unary-replay-tunnel-client`).
  * A complete default run writes bench/results.json and the results section of
@@ -20,13 +20,14 @@ import { bundleRows, measureBundles } from "./sections/bundles.js";
 import type { BrowserContext } from "./sections/context.js";
 import { checkPlaywright, driverCheckRows } from "./sections/driver-check.js";
 import { fanoutRows, measureFanout } from "./sections/fanout.js";
+import { measureScaleOut, scaleOutRows } from "./sections/scaleout.js";
 import { endToEndRows, LIVE_TICK_MS, measureEndToEnd, measureLiveWire } from "./sections/live.js";
 import { manySubsRows, measureManySubs } from "./sections/many-subs.js";
 import { measureThroughput, throughputRows } from "./sections/throughput.js";
 import { measureUnary, unaryRows } from "./sections/unary.js";
 import { wireRows } from "./sections/wire.js";
 
-const SECTIONS = ["driver", "throughput", "e2e", "unary", "wire", "subs", "fanout", "bundle"] as const;
+const SECTIONS = ["driver", "throughput", "e2e", "unary", "wire", "subs", "fanout", "scaleout", "bundle"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const benchDir = fileURLToPath(new URL("../../", import.meta.url));
@@ -141,6 +142,11 @@ async function main(): Promise<void> {
       for (const n of [1000, 5000]) fanout.push(await measureFanout(n, 4, 5000, log));
       data["fanout"] = fanout;
       rows.push(...fanoutRows(fanout));
+    }
+    if (wants("scaleout")) {
+      const scaleOut = await measureScaleOut([5000, 20_000], 5000, log);
+      data["scaleOut"] = scaleOut;
+      rows.push(...scaleOutRows(scaleOut));
     }
     if (wants("bundle")) {
       const bundles = await measureBundles(root);

@@ -1,7 +1,7 @@
 /**
- * Many subscribers in one Node process: `node fanout-client.mjs <url> <subscribers> <connections>`.
+ * Many subscribers in one Node process: `node fanout-client.mjs <url[,url…]> <subscribers> <connections>`.
  * Each connection is one `createWeatherClient` (one WebSocket) carrying its
- * share of the subscriptions. Reports `ready` when every subscription had a
+ * share of the subscriptions; with several URLs (instances) the connections go to them in turn. Reports `ready` when every subscription had a
  * message, then measures between `start` and `stop` commands.
  */
 import { WebSocket } from "ws";
@@ -23,7 +23,8 @@ export interface FanoutStats {
 
 type Command = { readonly cmd: "start" } | { readonly cmd: "stop" } | { readonly cmd: "exit" };
 
-const [url = "", subscribersArg = "0", connectionsArg = "1"] = process.argv.slice(2);
+const [urlsArg = "", subscribersArg = "0", connectionsArg = "1"] = process.argv.slice(2);
+const urls = urlsArg.split(",");
 const subscribers = Number(subscribersArg);
 const connections = Number(connectionsArg);
 const codes = [...CITIES.keys()];
@@ -37,9 +38,9 @@ let cpuAtStart = process.cpuUsage();
 let ready = 0;
 const t0 = performance.now();
 
-const clients = Array.from({ length: connections }, () =>
+const clients = Array.from({ length: connections }, (_, i) =>
   createWeatherClient({
-    baseUrl: url,
+    baseUrl: urls[i % urls.length] ?? "",
     transports: ["websocket"],
     lifecycle: alwaysActive,
     webSocket: WebSocket,

@@ -5,11 +5,14 @@
  */
 import type { ChildBytes, ChildCommand, ChildUsage } from "./shared.js";
 import { startLiveServers } from "./servers/live-servers.js";
+import { startRedisServer } from "./servers/redis-server.js";
 import { startReplayServer } from "./servers/replay-server.js";
 
 interface Running {
   readonly info: Record<string, unknown>;
   bytes(): ChildBytes;
+  /** Redis commands sent so far (Redis-backed servers only). */
+  redisCommands?(): number;
   close(): Promise<void>;
 }
 
@@ -27,12 +30,30 @@ async function start(): Promise<Running> {
       close: () => servers.close(),
     };
   }
-  throw new Error(`usage: server-child replay <count> | live <tickMs> <historyWindowMs>; got ${String(mode)}`);
+  if (mode === "redis") {
+    const server = await startRedisServer(Number(a), Number(b), String(process.argv[5]));
+    return {
+      info: { url: server.url },
+      bytes: () => ({ down: 0, up: 0 }),
+      redisCommands: () => server.redisCommands(),
+      close: () => server.close(),
+    };
+  }
+  throw new Error(
+    `usage: server-child replay <count> | live <tickMs> <historyWindowMs> | redis <tickMs> <historyWindowMs> <url>; got ${String(mode)}`,
+  );
 }
 
 function usage(): ChildUsage {
   const cpu = process.cpuUsage();
-  return { userUs: cpu.user, systemUs: cpu.system, rssBytes: process.memoryUsage().rss, atMs: performance.timeOrigin + performance.now() };
+  const rssBytes = process.memoryUsage().rss;
+  return {
+    userUs: cpu.user,
+    systemUs: cpu.system,
+    rssBytes,
+    atMs: performance.timeOrigin + performance.now(),
+    redisCommands: running.redisCommands?.(),
+  };
 }
 
 const send = (message: unknown) => process.send?.(message);

@@ -67,6 +67,8 @@ export interface ChildUsage {
   readonly rssBytes: number;
   /** When the child took the reading (ms since the epoch, sub-ms precision): IPC replies wait for a busy event loop. */
   readonly atMs: number;
+  /** A Redis-backed server's commands sent so far, by purpose. */
+  readonly redisCommands?: number;
 }
 
 /** Bytes through the sockets a child accounts for (replay server, or its counting proxy). */

@@ -174,6 +174,25 @@ describe.skipIf(skipReason !== undefined)("Redis weather source", () => {
     expect(source.health()).toEqual({ ok: true, detail: "redis: ok" });
   });
 
+  it("reads each followed city once however many listeners follow it: Redis commands per reading do not grow with subscribers", async () => {
+    const perReading = async (listeners: number) => {
+      const source = await open(freshPrefix());
+      const seen = collector();
+      source.follow("BER", seen.listener);
+      for (let i = 1; i < listeners; i++) source.follow("BER", () => undefined);
+      await seen.until(2);
+      const before = { follow: source.commands.follow, readings: seen.readings.length };
+      await seen.until(before.readings + 10);
+      return (source.commands.follow - before.follow) / (seen.readings.length - before.readings);
+    };
+    const few = await perReading(50);
+    const many = await perReading(5000);
+    console.log(`Redis follow commands per reading: ${few.toFixed(2)} with 50 listeners, ${many.toFixed(2)} with 5,000`);
+    // One blocking read per reading at most (fewer when several arrive together), for 50 or 5,000 listeners.
+    expect(few).toBeLessThanOrEqual(1.2);
+    expect(many).toBeLessThanOrEqual(1.2);
+  });
+
   it("fails at start with a message that names the URL when Redis cannot be reached", async () => {
     const error = await createRedisWeatherSource({
       url: "redis://127.0.0.1:1",
