@@ -83,6 +83,8 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
   const client = createClient({
     url: options.url,
     RESP: 2,
+    // While Redis is away, calls fail at once with Unavailable (clients retry) instead of queueing; followers retry themselves.
+    disableOfflineQueue: true,
     socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) },
   }) as unknown as Client;
   let lastError: unknown;
