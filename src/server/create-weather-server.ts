@@ -110,7 +110,8 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     historyWindowMs: options.historyWindowMs,
     maxReportBatch: options.maxReportBatch,
     // First, so every other interceptor sees the principal.
-    interceptors: authenticate === undefined ? options.interceptors : [createAuthInterceptor(authenticate), ...(options.interceptors ?? [])],
+    interceptors:
+      authenticate === undefined ? options.interceptors : [createAuthInterceptor(authenticate), ...(options.interceptors ?? [])],
     acceptCompression: [compressionGzip, compressionBrotli],
     source: options.source,
     clock,
@@ -127,6 +128,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     return true;
   };
   const handleHttp = createHttpHandler({
+    ...(authenticate && { authenticate }),
     handlers: router.handlers,
     allowedOrigins: options.allowedOrigins ?? "*",
     routes: [

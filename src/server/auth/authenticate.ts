@@ -52,8 +52,7 @@ export function authError(e: unknown): ConnectError {
  * stream on its connection's `hello`, an SSE request with a ticket): handlers
  * see `principal`, and {@link createAuthInterceptor} lets the call through.
  */
-export function authenticatedValues(principal: unknown): ContextValues {
-  const values = createContextValues();
+export function authenticatedValues(principal: unknown, values: ContextValues = createContextValues()): ContextValues {
   values.set(PRINCIPAL, principal);
   values.set(AUTHENTICATED, true);
   return values;

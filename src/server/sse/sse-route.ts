@@ -140,7 +140,11 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
       sink.end(ConnectError.from(e, Code.InvalidArgument), []);
       return;
     }
-    sink.call = startCall({ handler, url, header, input, onError, ...(contextValues && { contextValues }) }, direct.get(handler.requestPath), sink);
+    sink.call = startCall(
+      { handler, url, header, input, onError, ...(contextValues && { contextValues }) },
+      direct.get(handler.requestPath),
+      sink,
+    );
   }
 
   function writerFor(res: SseOutput, call: () => UniversalCall | undefined): SseWriter {
@@ -160,7 +164,8 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
     if (!pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return false;
     if (pathname === SSE_TICKET_PATH && authenticate !== undefined) {
       if (exchange.method === "POST") issueTicket(exchange, res).catch(onError);
-      else reject(res, new ConnectError(`${SSE_TICKET_PATH} takes POST, not ${exchange.method}`, Code.Unimplemented), 405, { allow: "POST" });
+      else
+        reject(res, new ConnectError(`${SSE_TICKET_PATH} takes POST, not ${exchange.method}`, Code.Unimplemented), 405, { allow: "POST" });
       return true;
     }
     const handler = handlers.get(pathname);

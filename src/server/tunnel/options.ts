@@ -29,11 +29,10 @@ export interface TunnelOptions {
   /** A connection that sends nothing for this long is closed with `4000`. Default 30000. */
   readonly keepaliveTimeoutMs?: number;
   /**
-   * Checks the `hello` headers; default: every connection is accepted
-   * (interceptors still see the headers).
-   * @deprecated on `createWeatherServer`: pass its top-level `authenticate`,
-   * which guards every transport; kept working for the tunnel alone.
-   * `createTunnelHandler` takes it as the tunnel's hook (PROTOCOL.md §1.3).
+   * Checks the `hello` headers (PROTOCOL.md §1.3); default: every connection
+   * is accepted (interceptors still see the headers). On `createWeatherServer`
+   * this is superseded by its top-level `authenticate`, which guards every
+   * transport (this one guards the tunnel alone and is kept for existing code).
    */
   readonly authenticate?: TunnelAuthenticate;
 }

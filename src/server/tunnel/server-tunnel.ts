@@ -252,7 +252,15 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     }
     this.streams.set(
       id,
-      new ServerTunnelStream(this, id, handler, header, frame.initialWindow, this.config.direct.get(frame.path), this.streamValues(frame.headers)),
+      new ServerTunnelStream(
+        this,
+        id,
+        handler,
+        header,
+        frame.initialWindow,
+        this.config.direct.get(frame.path),
+        this.streamValues(frame.headers),
+      ),
     );
   }
 
