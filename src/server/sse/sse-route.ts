@@ -47,6 +47,9 @@ export interface SseRouteOptions {
    * error's HTTP status (401, 403) and a JSON error. With it,
    * `POST /sse/ticket` issues tickets to authenticated callers for a plain
    * `EventSource`. Default: no check (the router's interceptors still run).
+   * It guards this route only: for Connect and gRPC-Web served beside it
+   * (e.g. `createWeatherFetchHandler`), put `createAuthInterceptor(authenticate)`
+   * first in the router's interceptors.
    */
   readonly authenticate?: Authenticate;
   /** The ticket store `POST /sse/ticket` issues into. Default `createSseTickets()` (30 s, single use, in memory). */
