@@ -198,6 +198,19 @@ describe("options", () => {
     expect(() => createWeatherServer({ authenticate: () => "x", tunnel: { authenticate: () => undefined } })).toThrow(RangeError);
   });
 
+  it("an authenticate that cannot check now (Unavailable) keeps its code; the tunnel closes with 1013", async () => {
+    const s = await startServer({ authenticate: () => Promise.reject(new ConnectError("identity provider down", Code.Unavailable)) });
+    try {
+      const { client, close } = weatherClient("Connect", s.url, "1.1");
+      expect(await codeOf(client.getWeather({ cityCode: "NYC" }))).toBe(Code.Unavailable);
+      close();
+      const tunnel = await openRawTunnel(s.url);
+      expect(await tunnel.closed).toEqual({ code: 1013, reason: "identity provider down" });
+    } finally {
+      await s.close();
+    }
+  });
+
   it("a returned ConnectError refuses like a thrown one", async () => {
     const s = await startServer({ authenticate: () => new ConnectError("no", Code.PermissionDenied) });
     try {
