@@ -2,6 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import type { Clock } from "./clock.js";
 import type { ReconnectPolicy } from "./subscription/backoff.js";
 import type { PageLifecycle } from "./subscription/page-lifecycle.js";
+import type { AuthOption } from "./transport/auth.js";
 import type { TransportKind } from "./subscription/state.js";
 import type { WebSocketConstructor, WebSocketTransportOptions } from "./transport/websocket/index.js";
 
@@ -22,6 +23,18 @@ export interface WeatherClientOptions {
   sseBaseUrl?: string;
   /** Interceptors for every call. On the tunnel they move subscriptions off the fast path onto connect's call pipeline. */
   interceptors?: Interceptor[];
+  /**
+   * Credentials for every transport: a bearer token (`"abc"` sends
+   * `Authorization: Bearer abc`), headers sent as they are, or a provider
+   * (`({ refresh }) => token`, may be async). It goes into `Authorization` of
+   * every Connect, gRPC-Web and SSE request and into the tunnel's `hello`
+   * (once per connection, never in the URL). A provider is asked for every
+   * request and every new connection, so a refreshed token is used on
+   * reconnect. When the server answers `Unauthenticated`, a subscription asks
+   * it once more with `refresh: true`: new credentials retry at once, the
+   * same ones (or a fixed token) close the subscription with that error.
+   */
+  auth?: AuthOption;
   /**
    * Request headers for every call and every reconnect (e.g. a fresh
    * `authorization` token). May be async.

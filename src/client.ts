@@ -26,6 +26,7 @@ import { type CallKind, createTransportChooser } from "./subscription/transport-
 import { createTunnelSource } from "./subscription/tunnel-source.js";
 import { isTransportOpenFailure, TransportOpenError } from "./transport/open-error.js";
 import { createLazyTransport } from "./transport/lazy-transport.js";
+import { type AuthSource, authInterceptor, createAuthSource } from "./transport/auth.js";
 import {
   createTransportOnTunnel,
   createTunnelClient,
@@ -88,6 +89,9 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
     ...(headerProvider === undefined ? [] : [headersInterceptor(headerProvider)]),
     ...(options.interceptors ?? []),
   ];
+  const auth = options.auth === undefined ? undefined : createAuthSource(options.auth);
+  // Credentials travel in each fetch request; on the tunnel, once per connection in hello.
+  const fetchInterceptors = auth === undefined ? interceptors : [authInterceptor(auth), ...interceptors];
   const chooser = createTransportChooser(order);
   const highWaterMark = options.highWaterMark ?? 1024;
   if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
@@ -98,12 +102,12 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
   const fastPath = (options.interceptors ?? []).length === 0;
 
   // Only what `transports` lists is built: a client without "websocket" needs no WebSocket constructor.
-  const tunnelSetup = order.includes("websocket") ? createTunnelSetup(options, interceptors, clock) : undefined;
+  const tunnelSetup = order.includes("websocket") ? createTunnelSetup(options, interceptors, clock, auth) : undefined;
   const transports = new Map<TransportKind, Transport>();
   const transportFor = (t: TransportKind): Transport => {
     let transport = transports.get(t);
     if (transport === undefined) {
-      transport = createTransport(t, options, interceptors, fetchFn, tunnelSetup);
+      transport = createTransport(t, options, fetchInterceptors, fetchFn, tunnelSetup);
       transports.set(t, transport);
     }
     return transport;
@@ -188,6 +192,7 @@ export function createWeatherClient(options: WeatherClientOptions): WeatherClien
       lifecycle,
       signal: subscribeOptions.signal,
       highWaterMark,
+      ...(auth && { credentials: auth }),
       ...(subscribeOptions.after === undefined ? {} : { after: subscribeOptions.after }),
     });
     if (subscription.state.kind !== "closed") {
@@ -254,7 +259,12 @@ interface TunnelSetup {
   readonly tunnel: TunnelClient;
 }
 
-function createTunnelSetup(options: WeatherClientOptions, interceptors: Interceptor[], clock: Clock): TunnelSetup {
+function createTunnelSetup(
+  options: WeatherClientOptions,
+  interceptors: Interceptor[],
+  clock: Clock,
+  auth: AuthSource | undefined,
+): TunnelSetup {
   if (options.webSocket === undefined && globalWebSocket() === undefined) {
     throw new TypeError(
       'createWeatherClient: this runtime has no global WebSocket; pass the `webSocket` option (e.g. the `ws` package) or leave "websocket" out of `transports`',
@@ -262,6 +272,7 @@ function createTunnelSetup(options: WeatherClientOptions, interceptors: Intercep
   }
   const resolved = resolveOptions({
     ...options.webSocketOptions,
+    ...(auth && { connectionHeaders: helloWithAuth(options.webSocketOptions?.connectionHeaders, auth) }),
     url: webSocketUrlOf(options),
     ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
     interceptors,
@@ -291,6 +302,18 @@ function createTransport(
       fetch: fetchFn,
     });
   });
+}
+
+/** The tunnel's hello headers: `connectionHeaders`, then the credentials (asked for each new connection). */
+function helloWithAuth(
+  connectionHeaders: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined,
+  auth: AuthSource,
+): () => Promise<Headers> {
+  return async () => {
+    const headers = new Headers(typeof connectionHeaders === "function" ? await connectionHeaders() : connectionHeaders);
+    for (const [name, value] of await auth.headers()) headers.set(name, value);
+    return headers;
+  };
 }
 
 function headersInterceptor(provider: () => HeadersInit | Promise<HeadersInit>): Interceptor {

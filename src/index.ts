@@ -9,6 +9,7 @@ export { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "./
 export { type Clock, systemClock } from "./clock.js";
 export { createWeatherClient, type WeatherClient } from "./client.js";
 export type { SubscribeOptions, WeatherCallOptions, WeatherClientOptions } from "./client-options.js";
+export type { AuthCredentials, AuthOption, AuthRequest } from "./transport/auth.js";
 export type { Subscription } from "./subscription/subscription.js";
 export type { SubscriptionState, TransportKind } from "./subscription/state.js";
 export { alwaysActive, browserLifecycle, type PageLifecycle } from "./subscription/page-lifecycle.js";

@@ -7,7 +7,8 @@
  * - {@link createWeatherRouter}: the `weather.WeatherService` implementation and its router;
  * - {@link createTunnelHandler}: the WebSocket tunnel over a {@link TunnelSocket};
  * - {@link createWeatherFetchHandler}: Connect, gRPC-Web and SSE as `(request: Request) => Promise<Response>`;
- * - {@link createSseFetchHandler}: the SSE route alone, for any service.
+ * - {@link createSseFetchHandler}: the SSE route alone, for any service;
+ * - {@link createAuthInterceptor}, {@link PRINCIPAL}, {@link createSseTickets}: one `authenticate` hook on every transport.
  * @packageDocumentation
  */
 export { createWeatherRouter, type WeatherRouter, type WeatherRouterOptions } from "./weather/weather-router.js";
@@ -32,5 +33,15 @@ export {
 export { createSseFetchHandler, type FetchHandler } from "./sse/sse-fetch-handler.js";
 export type { SseRouteOptions } from "./sse/sse-route.js";
 export { sseResume, type SseResume, type SseResumeOptions } from "./sse/sse-resume.js";
+export {
+  type Authenticate,
+  createAuthInterceptor,
+  createSseTickets,
+  type IssuedTicket,
+  PRINCIPAL,
+  type SseTicketOptions,
+  type SseTickets,
+} from "./auth/index.js";
+export { SSE_TICKET_PARAM, SSE_TICKET_PATH } from "./sse/sse-route.js";
 export { directService, type DirectService } from "./call/direct-call.js";
 export { CITIES, type City, readingAt, tickAt } from "../simulation/index.js";

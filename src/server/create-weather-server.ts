@@ -6,6 +6,8 @@ import type { Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { type Clock, sleep, systemClock } from "../clock.js";
+import { type Authenticate, createAuthInterceptor } from "./auth/authenticate.js";
+import { createSseTickets, type SseTicketOptions } from "./auth/sse-tickets.js";
 import { createHttpHandler, type RouteHandler } from "./http/http-handler.js";
 import { type NodeRequest, type NodeResponse, sendText } from "./http/node-http.js";
 import { createProtocolSniffingListener } from "./http/protocol-sniffing-listener.js";
@@ -37,7 +39,20 @@ export interface WeatherServerOptions {
    * `authenticate` hook for the `hello` headers. Its timers use `clock`.
    */
   tunnel?: TunnelOptions;
-  /** Server interceptors, applied identically on every transport. */
+  /**
+   * Authenticates every call on every transport (README "Authentication",
+   * PROTOCOL.md §1.3): Connect, gRPC and gRPC-Web on the request headers
+   * (`Authorization`), the tunnel on `hello` (and on a stream's own
+   * `authorization`), SSE on the request headers or a `?ticket=` from
+   * `POST /sse/ticket`. Return the principal (handlers read it with
+   * `ctx.values.get(PRINCIPAL)`); throw, reject or return a `ConnectError`
+   * (`Unauthenticated`, `PermissionDenied`) to refuse. Default: none, every
+   * caller is accepted (local development).
+   */
+  authenticate?: Authenticate;
+  /** SSE tickets for a plain `EventSource` (with `authenticate`): `ttlMs` (30000) and `maxOutstanding` (10000). */
+  sseTickets?: Omit<SseTicketOptions, "clock">;
+  /** Server interceptors, applied identically on every transport (after `authenticate`). */
   interceptors?: Interceptor[];
   /** How long `close()` lets streams finish before it cuts connections. Default 5000. */
   shutdownGraceMs?: number;
@@ -85,12 +100,18 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk server:", e));
   const shutdown = new AbortController();
+  const authenticate = options.authenticate;
+  if (authenticate !== undefined && options.tunnel?.authenticate !== undefined) {
+    throw new RangeError("createWeatherServer: pass `authenticate` (every transport) or the deprecated `tunnel.authenticate`, not both");
+  }
 
   const router = createWeatherRouter({
     tickMs: options.tickMs,
     historyWindowMs: options.historyWindowMs,
     maxReportBatch: options.maxReportBatch,
-    interceptors: options.interceptors,
+    // First, so every other interceptor sees the principal.
+    interceptors:
+      authenticate === undefined ? options.interceptors : [createAuthInterceptor(authenticate), ...(options.interceptors ?? [])],
     acceptCompression: [compressionGzip, compressionBrotli],
     source: options.source,
     clock,
@@ -107,6 +128,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     return true;
   };
   const handleHttp = createHttpHandler({
+    ...(authenticate && { authenticate }),
     handlers: router.handlers,
     allowedOrigins: options.allowedOrigins ?? "*",
     routes: [
@@ -115,6 +137,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         direct: [router.direct],
         keepaliveMs: options.sseKeepaliveMs,
         retryMs: options.sseRetryMs,
+        ...(authenticate && { authenticate, tickets: createSseTickets({ ...options.sseTickets, clock }) }),
         clock,
         onError,
       }),
@@ -136,6 +159,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const h1 = http.createServer({ shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket" }, listener);
   const tunnel = createTunnelServer({
     ...options.tunnel,
+    ...(authenticate && { authenticate }),
     handlers: router.handlers,
     direct: [router.direct],
     allowedOrigins: options.allowedOrigins ?? "*",

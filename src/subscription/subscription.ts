@@ -57,6 +57,21 @@ export interface SubscriptionConfig<I extends DescMessage, O extends DescMessage
    * replay all of it (`recovered`).
    */
   readonly after?: bigint;
+  /**
+   * The client's credentials, when it has an `auth` option. An attempt that
+   * ends with `Unauthenticated` asks for fresh ones: if they differ from
+   * those the attempt used, the subscription retries once, at once; else it
+   * closes with the error. Without it, `Unauthenticated` closes the subscription.
+   */
+  readonly credentials?: Credentials;
+}
+
+/** What a subscription needs of the client's credentials (`AuthSource`). */
+export interface Credentials {
+  /** Goes up each time the credentials were replaced. */
+  readonly version: number;
+  /** Resolves true when credentials newer than `version` are available. */
+  refresh(version: number): Promise<boolean>;
 }
 
 const RETRYABLE: ReadonlySet<Code> = new Set([Code.Unavailable, Code.ResourceExhausted, Code.Aborted, Code.DeadlineExceeded]);
@@ -73,6 +88,10 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
   cursor: bigint | undefined;
   private generation = 0;
   private attempt = 0;
+  /** An `Unauthenticated` attempt already led to fresh credentials; another before an open closes the subscription. */
+  private reauthenticated = false;
+  /** The credentials' version when the current attempt started. */
+  private credentialsVersion = 0;
   private handle: SourceHandle | undefined;
   private timer: unknown;
   private readonly listeners = new Set<(message: MessageShape<O>) => void>();
@@ -158,6 +177,7 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
       return;
     }
     const generation = ++this.generation;
+    this.credentialsVersion = this.config.credentials?.version ?? 0;
     this.setState({ kind: "connecting", transport, attempt: this.attempt + 1 });
     const headers = this.config.headers();
     if (headers instanceof Promise) {
@@ -189,6 +209,8 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
         const cursor = config.cursor(message);
         if (this.cursor !== undefined && cursor <= this.cursor) return; // already delivered
         this.cursor = cursor;
+        // Messages prove the credentials worked (an HTTP stream may open before it is refused).
+        this.reauthenticated = false;
         for (const listener of this.listeners) {
           try {
             listener(message);
@@ -215,6 +237,11 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
       this.connect(); // another transport has not been tried yet: try it now
       return;
     }
+    const credentials = this.config.credentials;
+    if (error.code === Code.Unauthenticated && credentials !== undefined && !this.reauthenticated) {
+      this.retryWithFreshCredentials(generation, error, credentials);
+      return;
+    }
     if (!RETRYABLE.has(error.code)) {
       this.finish("error", error);
       return;
@@ -225,6 +252,21 @@ class SubscriptionRunner<I extends DescMessage, O extends DescMessage> implement
       return;
     }
     this.scheduleReconnect(transport, error);
+  }
+
+  /** Retries at once if the credentials changed; the same ones again would be refused again. */
+  private retryWithFreshCredentials(generation: number, error: ConnectError, credentials: Credentials): void {
+    this.reauthenticated = true;
+    credentials.refresh(this.credentialsVersion).then(
+      (fresh) => {
+        if (generation !== this.generation) return;
+        if (fresh) this.connect();
+        else this.finish("error", error);
+      },
+      () => {
+        if (generation === this.generation) this.finish("error", error);
+      },
+    );
   }
 
   private scheduleReconnect(transport: TransportKind, error: ConnectError): void {

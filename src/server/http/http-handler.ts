@@ -1,8 +1,10 @@
 import type * as http from "node:http";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { encodeEnvelope, type UniversalHandler } from "@connectrpc/connect/protocol";
 import { endStreamFlag, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { type Authenticate, authenticatedValues, authenticateHeaders, authError } from "../auth/authenticate.js";
+import { refusalResponse } from "../auth/refusal.js";
 import type { AllowedOrigins } from "../tunnel/origins.js";
 import { applyCors } from "./cors.js";
 import { type NodeRequest, type NodeResponse, sendResponse, sendText } from "./node-http.js";
@@ -16,6 +18,8 @@ export interface HttpHandlerOptions {
   /** Tried in order before the RPC routes. */
   readonly routes: readonly RouteHandler[];
   readonly onError: (error: unknown) => void;
+  /** Checks each RPC's request headers before its body is read; a refusal is answered in the caller's protocol. */
+  readonly authenticate?: Authenticate;
 }
 
 /**
@@ -36,9 +40,26 @@ export function createHttpHandler(options: HttpHandlerOptions): (req: NodeReques
       return;
     }
     if (refuseBidiOverHttp1(handler, req, res)) return;
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
-    handler(uReq)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+    const contextValues = createContextValues();
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+    const authenticate = options.authenticate;
+    // Authenticated before the body is read: a refused caller costs no decoding.
+    const authenticated =
+      authenticate === undefined
+        ? Promise.resolve(true)
+        : authenticateHeaders(authenticate, uReq.header).then(
+            (principal) => {
+              authenticatedValues(principal, contextValues);
+              return true;
+            },
+            (e: unknown) => {
+              const refusal = refusalResponse(uReq.header.get("content-type"), authError(e));
+              sendResponse(res, refusal.status, Object.fromEntries(refusal.headers), refusal.body);
+              return false;
+            },
+          );
+    authenticated
+      .then((allowed) => (allowed ? handler(uReq).then((uRes) => universalResponseToNodeResponse(uRes, res)) : undefined))
       .catch((reason: unknown) => {
         // A client that went away mid-response is not a server fault.
         if (ConnectError.from(reason).code !== Code.Aborted) options.onError(reason);

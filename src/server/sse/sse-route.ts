@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
 import { type Clock, systemClock } from "../../clock.js";
@@ -7,6 +7,8 @@ import type { DirectService } from "../call/direct-call.js";
 import type { UniversalCall } from "../call/server-call.js";
 import { requestHost, requirePositive } from "../call/runtime.js";
 import { startCall } from "../call/start-call.js";
+import { type Authenticate, authenticatedValues, authenticateHeaders } from "../auth/authenticate.js";
+import { createSseTickets, type SseTickets } from "../auth/sse-tickets.js";
 import { callHeader, callInput } from "./call-request.js";
 import type { SseExchange, SseOutput } from "./exchange.js";
 import { SseCallSink } from "./sse-call.js";
@@ -38,6 +40,20 @@ export interface SseRouteOptions {
   readonly retryMs?: number;
   /** Largest request message accepted (POST body or GET `message`). Default 1048576 (1 MiB). */
   readonly readMaxBytes?: number;
+  /**
+   * Authenticates each SSE request before its body is read (see
+   * `Authenticate`): a `ticket` query parameter is redeemed (single use),
+   * else the request headers are checked. A refusal answers with the
+   * error's HTTP status (401, 403) and a JSON error. With it,
+   * `POST /sse/ticket` issues tickets to authenticated callers for a plain
+   * `EventSource`. Default: no check (the router's interceptors still run).
+   * It guards this route only: for Connect and gRPC-Web served beside it
+   * (e.g. `createWeatherFetchHandler`), put `createAuthInterceptor(authenticate)`
+   * first in the router's interceptors.
+   */
+  readonly authenticate?: Authenticate;
+  /** The ticket store `POST /sse/ticket` issues into. Default `createSseTickets()` (30 s, single use, in memory). */
+  readonly tickets?: SseTickets;
   /** Time source of the keepalive timer. Default the system clock. */
   readonly clock?: Clock;
   /** Called with failures that are not the client's fault. Default `console.error`. */
@@ -66,14 +82,46 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
   const handlers = new Map(options.handlers.map((h) => [SSE_PATH_PREFIX + h.requestPath, h]));
   const direct = new Map((options.direct ?? []).flatMap((d) => d.methods).map((m) => [m.requestPath, m]));
   const resumes = new Map((options.resume ?? []).map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
+  const authenticate = options.authenticate;
+  const tickets = authenticate === undefined ? undefined : (options.tickets ?? createSseTickets({ clock }));
+
+  /** The call's `ctx.values` for an authenticated request; throws the refusal. */
+  async function authenticateRequest(exchange: SseExchange, requestHeader: Headers): Promise<ContextValues | undefined> {
+    if (authenticate === undefined || tickets === undefined) return undefined;
+    const ticket = exchange.url.searchParams.get(SSE_TICKET_PARAM);
+    const principal = ticket === null ? await authenticateHeaders(authenticate, requestHeader) : tickets.redeem(ticket);
+    return authenticatedValues(principal);
+  }
+
+  async function issueTicket(exchange: SseExchange, res: SseOutput): Promise<void> {
+    if (authenticate === undefined || tickets === undefined) return;
+    let body: string;
+    try {
+      const principal = await authenticateHeaders(authenticate, exchange.header());
+      body = JSON.stringify(tickets.issue(principal));
+    } catch (e) {
+      reject(res, ConnectError.from(e, Code.Unauthenticated));
+      return;
+    }
+    if (!res.canRespond) return;
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(body);
+  }
 
   async function serve(exchange: SseExchange, res: SseOutput, handler: UniversalHandler): Promise<void> {
     const resume = resumes.get(handler.requestPath);
     let sse: SseRequest;
     let header: Headers;
     let url: string;
+    let contextValues: ContextValues | undefined;
     try {
       const requestHeader = exchange.header();
+      try {
+        contextValues = await authenticateRequest(exchange, requestHeader);
+      } catch (e) {
+        reject(res, ConnectError.from(e, Code.Unauthenticated));
+        return;
+      }
       sse = await readSseRequest(exchange, requestHeader, readMaxBytes);
       header = callHeader(requestHeader, handler, sse, resume);
       url = `http://${requestHost(requestHeader)}${handler.requestPath}`;
@@ -95,7 +143,11 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
       sink.end(ConnectError.from(e, Code.InvalidArgument), []);
       return;
     }
-    sink.call = startCall({ handler, url, header, input, onError }, direct.get(handler.requestPath), sink);
+    sink.call = startCall(
+      { handler, url, header, input, onError, ...(contextValues && { contextValues }) },
+      direct.get(handler.requestPath),
+      sink,
+    );
   }
 
   function writerFor(res: SseOutput, call: () => UniversalCall | undefined): SseWriter {
@@ -113,6 +165,12 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
   return (exchange, res) => {
     const pathname = exchange.pathname;
     if (!pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return false;
+    if (pathname === SSE_TICKET_PATH && authenticate !== undefined) {
+      if (exchange.method === "POST") issueTicket(exchange, res).catch(onError);
+      else
+        reject(res, new ConnectError(`${SSE_TICKET_PATH} takes POST, not ${exchange.method}`, Code.Unimplemented), 405, { allow: "POST" });
+      return true;
+    }
     const handler = handlers.get(pathname);
     if (handler === undefined) {
       reject(
@@ -141,6 +199,12 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
     return true;
   };
 }
+
+/** Where an authenticated caller gets a ticket for a plain `EventSource` (`POST`, answers `{"ticket","expiresInMs"}`). */
+export const SSE_TICKET_PATH = `${SSE_PATH_PREFIX}/ticket`;
+
+/** The query parameter an SSE `GET` carries its ticket in. */
+export const SSE_TICKET_PARAM = "ticket";
 
 /** Answers before dispatch, like a Connect unary error: an HTTP status and a JSON error body. */
 function reject(res: SseOutput, error: ConnectError, status = codeToHttpStatus(error.code), headers: Record<string, string> = {}): void {

@@ -12,6 +12,8 @@ export const CLOSE_CODE = {
   messageTooBig: 1009,
   /** Internal error. */
   internalError: 1011,
+  /** `hello` could not be checked now (`authenticate` failed with a code other than unauthenticated/permission denied): retry later. */
+  tryAgainLater: 1013,
   /** Nothing received for `keepaliveTimeoutMs`. */
   keepaliveTimeout: 4000,
   /** `hello` rejected: unauthenticated. */

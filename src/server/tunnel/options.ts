@@ -1,15 +1,20 @@
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { type Clock, systemClock } from "../../clock.js";
 import type { DirectMethod, DirectService } from "../call/direct-call.js";
+import type { Authenticate } from "../auth/authenticate.js";
 import type { AllowedOrigins } from "./origins.js";
 
 /**
- * Checks a connection's `hello` headers (credentials). Throw (or reject) to
- * refuse the connection: a `ConnectError` with `Code.PermissionDenied` closes
- * it with `4403`, anything else with `4401`; the error's message becomes the
- * close reason (cut to 123 bytes). Streams wait until it settles.
+ * Checks a connection's `hello` headers (credentials) and returns the
+ * principal its streams' handlers see under `PRINCIPAL` in `ctx.values`.
+ * Throw, reject or return a `ConnectError` to refuse the connection:
+ * `Code.PermissionDenied` closes it with `4403`, `Code.Unauthenticated` (and
+ * anything not a `ConnectError`) with `4401`, another code with `1013` (try
+ * again later); the error's message becomes the close reason (cut to 123
+ * bytes). Streams wait until it settles. The same shape as the server-wide
+ * `Authenticate` (see `createWeatherServer({ authenticate })`).
  */
-export type TunnelAuthenticate = (helloHeaders: Headers) => void | Promise<void>;
+export type TunnelAuthenticate = Authenticate;
 
 /** The tunnel's tunables; every one has a default. */
 export interface TunnelOptions {
@@ -23,7 +28,12 @@ export interface TunnelOptions {
   readonly maxRequestMessageBytes?: number;
   /** A connection that sends nothing for this long is closed with `4000`. Default 30000. */
   readonly keepaliveTimeoutMs?: number;
-  /** Checks the `hello` headers; default: every connection is accepted (interceptors still see the headers). */
+  /**
+   * Checks the `hello` headers (PROTOCOL.md §1.3); default: every connection
+   * is accepted (interceptors still see the headers). On `createWeatherServer`
+   * this is superseded by its top-level `authenticate`, which guards every
+   * transport (this one guards the tunnel alone and is kept for existing code).
+   */
   readonly authenticate?: TunnelAuthenticate;
 }
 

@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
   type ControlFrame,
@@ -68,6 +68,8 @@ export class ServerTunnelStream implements UniversalCallSink {
     initialWindow: number,
     /** When set, the implementation is called directly instead of through `handler` (same result, less CPU). */
     private readonly direct?: DirectMethod,
+    /** The handler's `ctx.values` (the connection's principal), when the connection has one. */
+    private readonly contextValues?: ContextValues,
   ) {
     this.sendCredit = initialWindow === 0 ? DEFAULT_INITIAL_WINDOW : initialWindow;
     this.singleRequest = hasSingleRequest(handler);
@@ -180,7 +182,12 @@ export class ServerTunnelStream implements UniversalCallSink {
     this.phase = "running";
     const { config, baseUrl } = this.host;
     const url = baseUrl + this.handler.requestPath;
-    this.call = startCall({ handler: this.handler, url, header: this.header, input, onError: config.onError }, this.direct, this);
+    const { contextValues } = this;
+    this.call = startCall(
+      { handler: this.handler, url, header: this.header, input, onError: config.onError, ...(contextValues && { contextValues }) },
+      this.direct,
+      this,
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
 import { StreamTable } from "../../transport/websocket/stream-table.js";
+import { authenticatedValues, authError } from "../auth/authenticate.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
@@ -45,6 +46,8 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   private resolveClosed: () => void = noop;
   private state: State = { kind: "awaitingHello" };
   private hello: HeaderList = [];
+  /** What `authenticate` returned for `hello`. */
+  private principal: unknown;
   private readonly streams = new StreamTable<ServerTunnelStream>();
   private lastStreamId = 0;
   private readonly outbox: Outbox;
@@ -154,33 +157,40 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.state = { kind: "ready" };
       return;
     }
-    let result: void | Promise<void>;
+    let result: unknown;
     try {
       result = authenticate(requestHeaders([], headers));
     } catch (e) {
       this.rejectHello(e);
       return;
     }
-    if (result === undefined) {
-      this.state = { kind: "ready" };
+    if (!isThenable(result)) {
+      this.acceptHello(result);
       return;
     }
     const state: State = { kind: "authenticating", deferred: [] };
     this.state = state;
     // Promise.resolve: a foreign thenable must be awaited too, or its rejection would go unseen.
     Promise.resolve(result).then(
-      () => this.onAuthenticated(state),
+      (principal: unknown) => {
+        if (this.state === state) this.acceptHello(principal, state.deferred);
+      },
       (e: unknown) => {
         if (this.state === state) this.rejectHello(e);
       },
     );
   }
 
-  private onAuthenticated(state: State & { kind: "authenticating" }): void {
-    if (this.state !== state) return; // closed meanwhile
+  /** The connection's principal is known (a returned `ConnectError` refuses it): run what waited for it. */
+  private acceptHello(principal: unknown, deferred: readonly Deferred[] = []): void {
+    if (principal instanceof ConnectError) {
+      this.rejectHello(principal);
+      return;
+    }
+    this.principal = principal;
     this.state = { kind: "ready" };
     try {
-      for (const frame of state.deferred) {
+      for (const frame of deferred) {
         if (!this.isReady()) return; // a deferred frame closed the connection
         if (frame.kind === "deferredData") this.streams.get(frame.streamId)?.onData(frame.buf, frame.start, frame.end);
         else this.dispatch(frame);
@@ -195,9 +205,26 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   private rejectHello(e: unknown): void {
-    const error = ConnectError.from(e, Code.Unauthenticated);
-    const code = error.code === Code.PermissionDenied ? CLOSE_CODE.permissionDenied : CLOSE_CODE.unauthenticated;
+    const error = authError(e);
+    const code =
+      error.code === Code.PermissionDenied
+        ? CLOSE_CODE.permissionDenied
+        : error.code === Code.Unauthenticated
+          ? CLOSE_CODE.unauthenticated
+          : CLOSE_CODE.tryAgainLater;
     this.closeWith(code, error.rawMessage);
+  }
+
+  /**
+   * A stream's context: with an `authenticate` hook, the connection's
+   * principal, unless the stream's `open` carries its own `authorization`
+   * (PROTOCOL.md §1.3): then the router's auth interceptor checks the
+   * stream's headers (its own fields over the hello's) when the call starts.
+   */
+  private streamValues(open: HeaderList): ContextValues | undefined {
+    if (this.config.authenticate === undefined) return undefined;
+    for (const [name] of open) if (name.toLowerCase() === "authorization") return undefined;
+    return authenticatedValues(this.principal);
   }
 
   private onOpen(frame: ControlFrame & { kind: "open" }): void {
@@ -223,7 +250,18 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(`invalid request header: ${String(e)}`, Code.InvalidArgument));
       return;
     }
-    this.streams.set(id, new ServerTunnelStream(this, id, handler, header, frame.initialWindow, this.config.direct.get(frame.path)));
+    this.streams.set(
+      id,
+      new ServerTunnelStream(
+        this,
+        id,
+        handler,
+        header,
+        frame.initialWindow,
+        this.config.direct.get(frame.path),
+        this.streamValues(frame.headers),
+      ),
+    );
   }
 
   private endAtOnce(streamId: number, error: ConnectError): void {
@@ -300,6 +338,10 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     this.config.clock.clearTimeout(this.keepaliveTimer);
     for (const stream of this.streams.values()) stream.abort(reason);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 function protocolError(message: string): TunnelProtocolError {

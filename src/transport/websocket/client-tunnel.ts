@@ -23,7 +23,8 @@ export interface ConnectionSettings {
   readonly url: string;
   readonly webSocket: WebSocketConstructor;
   readonly clock: Clock;
-  readonly helloHeaders: HeaderList;
+  /** The `hello` headers, or their promise: nothing is sent until it settles (a rejection fails the connection). */
+  readonly helloHeaders: HeaderList | Promise<HeaderList>;
   readonly connectTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
@@ -84,6 +85,9 @@ export class ClientTunnel implements FrameSink {
   private heard = false;
   private timer: unknown;
   private pingPayload = 0;
+  /** The WebSocket opened; the connection is `open` once the `hello` headers are known too. */
+  private socketOpen = false;
+  private helloQueued = false;
 
   constructor(private readonly settings: ConnectionSettings) {
     this.ws = new settings.webSocket(settings.url, [TUNNEL_SUBPROTOCOL]);
@@ -92,7 +96,7 @@ export class ClientTunnel implements FrameSink {
     this.ws.onmessage = (event: MessageEventLike) => this.handleMessage(event.data);
     this.ws.onclose = (event: CloseEventLike) => this.handleClose(event.code, event.reason);
     this.ws.onerror = () => undefined; // a close event always follows and says more
-    this.pending.push({ kind: "hello", streamId: 0, headers: settings.helloHeaders });
+    this.queueHello(settings.helloHeaders);
     this.timer = settings.clock.setTimeout(() => {
       this.fail(
         transportOpenFailure(`no WebSocket connection to ${settings.url} within ${settings.connectTimeoutMs} ms`),
@@ -167,8 +171,31 @@ export class ClientTunnel implements FrameSink {
     this.ws.send(encodeFrameBatch(frames));
   }
 
+  /** `hello` goes first; with async headers, the frames queued meanwhile wait behind it. */
+  private queueHello(headers: HeaderList | Promise<HeaderList>): void {
+    if (!(headers instanceof Promise)) {
+      this.pending.push({ kind: "hello", streamId: 0, headers });
+      this.helloQueued = true;
+      return;
+    }
+    headers.then(
+      (list) => {
+        if (this.phase === "closed") return;
+        this.pending.unshift({ kind: "hello", streamId: 0, headers: list });
+        this.helloQueued = true;
+        if (this.socketOpen) this.start();
+      },
+      (e: unknown) => {
+        const error = ConnectError.from(e, Code.Unauthenticated);
+        this.fail(
+          new ConnectError(`no credentials for the tunnel's hello: ${error.rawMessage}`, error.code, undefined, undefined, e),
+          CLIENT_CLOSE.normal,
+        );
+      },
+    );
+  }
+
   private handleOpen(): void {
-    this.settings.clock.clearTimeout(this.timer);
     if (this.ws.protocol !== TUNNEL_SUBPROTOCOL) {
       this.fail(
         transportOpenFailure(`the server at ${this.settings.url} does not speak ${TUNNEL_SUBPROTOCOL}`),
@@ -176,6 +203,13 @@ export class ClientTunnel implements FrameSink {
       );
       return;
     }
+    this.socketOpen = true;
+    // Until the hello headers are known, the connect timeout keeps running.
+    if (this.helloQueued) this.start();
+  }
+
+  private start(): void {
+    this.settings.clock.clearTimeout(this.timer);
     this.phase = "open";
     this.flush();
     this.schedulePing();
@@ -200,7 +234,11 @@ export class ClientTunnel implements FrameSink {
   private handleClose(code: number, reason: string): void {
     const why = `code ${code}${reason ? `: ${reason}` : ""}`;
     const url = this.settings.url;
-    if (this.phase === "connecting") {
+    const refused = refusalCode(code);
+    if (refused !== undefined) {
+      // The server read hello and refused it: not a transport failure, and not worth retrying as it is.
+      this.fail(new ConnectError(`the server at ${url} refused the connection's credentials (${why})`, refused), undefined);
+    } else if (this.phase === "connecting" && !this.socketOpen) {
       this.fail(transportOpenFailure(`could not open a WebSocket to ${url}: it closed before opening (${why})`), undefined);
     } else {
       this.fail(new ConnectError(`the WebSocket to ${url} closed (${why})`, Code.Unavailable), undefined);
@@ -463,6 +501,13 @@ function invalidField(what: string, e: unknown): ConnectError {
     undefined,
     e,
   );
+}
+
+/** Close codes of a refused `hello` (PROTOCOL.md §1.9) and the `Code` each stands for. */
+function refusalCode(closeCode: number): Code | undefined {
+  if (closeCode === 4401) return Code.Unauthenticated;
+  if (closeCode === 4403) return Code.PermissionDenied;
+  return undefined;
 }
 
 /** The `Code` for a status number from the wire; numbers this version does not know become `Unknown`. */

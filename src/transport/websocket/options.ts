@@ -20,9 +20,11 @@ export interface WebSocketTransportOptions {
   /**
    * Connection metadata (e.g. `authorization`) sent once per connection in the
    * `hello` frame, never in the URL. A function is called for each new connection,
-   * so a refreshed token is picked up on reconnect.
+   * so a refreshed token is picked up on reconnect; it may be async (frames
+   * wait for it, within `connectTimeoutMs`; a rejection fails the
+   * connection's streams with its code, `Unauthenticated` if it has none).
    */
-  connectionHeaders?: HeadersInit | (() => HeadersInit);
+  connectionHeaders?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
   /** How often to ping the server. Default 10000; 0 turns keepalive off. */
   pingIntervalMs?: number;
   /** How long to wait for any answer after a ping before the connection is considered dead. Default 5000. */
@@ -67,7 +69,10 @@ export function resolveOptions(options: WebSocketTransportOptions): ResolvedOpti
     webSocket,
     clock: options.clock ?? systemClock,
     interceptors: options.interceptors ?? [],
-    helloHeaders: () => toHeaderList(typeof connectionHeaders === "function" ? connectionHeaders() : connectionHeaders),
+    helloHeaders: () => {
+      const init = typeof connectionHeaders === "function" ? connectionHeaders() : connectionHeaders;
+      return init instanceof Promise ? init.then(toHeaderList) : toHeaderList(init);
+    },
     pingIntervalMs: milliseconds("pingIntervalMs", options.pingIntervalMs, 10_000, true),
     pingTimeoutMs: milliseconds("pingTimeoutMs", options.pingTimeoutMs, 5000),
     idleCloseMs: milliseconds("idleCloseMs", options.idleCloseMs, 30_000, true),

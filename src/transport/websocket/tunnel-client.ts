@@ -7,8 +7,8 @@ import { CLIENT_CLOSE, type ConnectionSettings, ClientTunnel } from "./client-tu
 /** What a {@link TunnelClient} needs; every field is already validated. */
 export interface TunnelClientSettings extends Omit<ConnectionSettings, "onRetired" | "onIdle" | "helloHeaders"> {
   readonly idleCloseMs: number;
-  /** Connection metadata for the `hello` frame (credentials); asked for on every new connection. */
-  readonly helloHeaders: () => HeaderList;
+  /** Connection metadata for the `hello` frame (credentials); asked for on every new connection, may be async. */
+  readonly helloHeaders: () => HeaderList | Promise<HeaderList>;
 }
 
 /**
