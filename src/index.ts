@@ -21,4 +21,3 @@ export {
   type WebSocketTransportOptions,
 } from "./transport/websocket/index.js";
 export { isTransportOpenFailure, TransportOpenError } from "./transport/open-error.js";
-export { createSseTransport, type SseTransportOptions } from "./transport/sse/create-sse-transport.js";
