@@ -8,7 +8,10 @@ import type { WebSocketConstructor } from "./transport/websocket/web-socket-like
 
 /** Options of `createWeatherClient`. Only `baseUrl` is required. */
 export interface WeatherClientOptions {
-  /** The server, e.g. `"https://weather.example.com"`: Connect and gRPC-Web calls go to `{baseUrl}/weather.WeatherService/…`. */
+  /**
+   * The server, e.g. `"https://weather.example.com"`: Connect and gRPC-Web calls go to `{baseUrl}/weather.WeatherService/…`.
+   * An absolute `http:`/`https:` URL (in a page also a path such as `"/api"`); anything else makes `createWeatherClient` throw a `TypeError`.
+   */
   baseUrl: string;
   /**
    * Transports in order of preference. Each call goes to the first that can
@@ -69,10 +72,42 @@ export interface SubscribeOptions {
 
 export const DEFAULT_TRANSPORTS: readonly TransportKind[] = ["websocket", "connect", "sse"];
 
+/** The page's URL in a browser; undefined in Node, where only absolute URLs mean anything. */
+const pageHref = (): string | undefined => (globalThis as { location?: { href: string } }).location?.href;
+
+const parses = (url: string): boolean => {
+  try {
+    new URL(url);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Checks the URL options before anything uses them: `baseUrl` and `sseBaseUrl`
+ * are absolute `http:`/`https:` URLs, or in a page a path starting with `/`
+ * (resolved against the page). Anything else, `"weather.example.com"` or
+ * `"localhost:8080"` among them (the second parses as scheme `localhost:`),
+ * throws a `TypeError` that names the option, its value and a correct form.
+ */
+export function checkUrlOptions(options: WeatherClientOptions): void {
+  const check = (name: string, value: unknown): void => {
+    if (typeof value === "string" && /^https?:\/\/[^/?#]/i.test(value) && parses(value)) return;
+    if (typeof value === "string" && value.startsWith("/") && !value.startsWith("//") && pageHref() !== undefined) return;
+    throw new TypeError(
+      `createWeatherClient: ${name} must be an absolute http:// or https:// URL such as "https://weather.example.com"` +
+        `${pageHref() === undefined ? "" : ' (or a path such as "/api" on this page)'}, got ${JSON.stringify(value)}`,
+    );
+  };
+  check("baseUrl", options.baseUrl);
+  if (options.sseBaseUrl !== undefined) check("sseBaseUrl", options.sseBaseUrl);
+}
+
 /** Resolves the tunnel URL from the options. */
 export function webSocketUrlOf(options: WeatherClientOptions): string {
   if (options.webSocketUrl !== undefined) return options.webSocketUrl;
-  const url = new URL(options.baseUrl, (globalThis as { location?: { href: string } }).location?.href);
+  const url = new URL(options.baseUrl, pageHref());
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.pathname = `${url.pathname.replace(/\/$/, "")}/ws`;
   return url.href;

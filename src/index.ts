@@ -1,7 +1,12 @@
 /**
  * weather-sdk: the browser-first client for `weather.WeatherService`.
  * This entry never imports Node modules; the reference server lives in
- * `weather-sdk/server`.
+ * `weather-sdk/server`, the SSE transport in `weather-sdk/sse`.
+ *
+ * Readings are protobuf messages whose `timestamp` is a `bigint`, so
+ * `JSON.stringify(reading)` throws; serialise one with protobuf's JSON
+ * mapping: `toJson(WeatherResponseSchema, reading)` (and read it back with
+ * `fromJson(WeatherResponseSchema, json)`), both from `@bufbuild/protobuf`.
  * @packageDocumentation
  */
 export * from "./gen/weather_pb.js";
