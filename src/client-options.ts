@@ -1,5 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Clock } from "./clock.js";
+import type { HeadersInput } from "./fetch-types.js";
 import type { ReconnectPolicy } from "./subscription/backoff.js";
 import type { PageLifecycle } from "./subscription/page-lifecycle.js";
 import type { TransportKind } from "./subscription/state.js";
@@ -30,7 +31,7 @@ export interface WeatherClientOptions {
    * Request headers for every call and every reconnect (e.g. a fresh
    * `authorization` token). May be async.
    */
-  headers?: () => HeadersInit | Promise<HeadersInit>;
+  headers?: () => HeadersInput | Promise<HeadersInput>;
   /** Backoff for subscriptions. Default: 500 ms doubling to 30 s, full jitter, unlimited attempts. */
   reconnect?: Partial<ReconnectPolicy>;
   /**
@@ -57,7 +58,7 @@ export interface WeatherClientOptions {
 export interface WeatherCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
-  headers?: HeadersInit;
+  headers?: HeadersInput;
   onHeader?: (headers: Headers) => void;
   onTrailer?: (trailers: Headers) => void;
 }

@@ -12,6 +12,7 @@
 export * from "./gen/weather_pb.js";
 export { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER, type ResumeStatus } from "./codec/resume.js";
 export { type Clock, systemClock } from "./clock.js";
+export type { CredentialsMode, HeadersInput } from "./fetch-types.js";
 export { createWeatherClient, type WeatherClient } from "./client.js";
 export type { SubscribeOptions, WeatherCallOptions, WeatherClientOptions } from "./client-options.js";
 export type { Subscription } from "./subscription/subscription.js";

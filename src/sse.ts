@@ -7,3 +7,4 @@
  * @packageDocumentation
  */
 export { createSseTransport, type SseTransportOptions } from "./transport/sse/create-sse-transport.js";
+export type { CredentialsMode, HeadersInput } from "./fetch-types.js";

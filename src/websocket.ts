@@ -14,4 +14,5 @@ export {
   type WebSocketTransport,
   type WebSocketTransportOptions,
 } from "./transport/websocket/index.js";
+export type { HeadersInput } from "./fetch-types.js";
 export { isTransportOpenFailure, TransportOpenError } from "./transport/open-error.js";

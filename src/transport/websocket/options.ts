@@ -4,6 +4,7 @@ import type { HeaderList } from "../../codec/tunnel/index.js";
 import { DEFAULT_INITIAL_WINDOW } from "../../codec/tunnel/index.js";
 import type { TunnelClientSettings } from "./tunnel-client.js";
 import { globalWebSocket, type WebSocketConstructor } from "./web-socket-like.js";
+import type { HeadersInput } from "../../fetch-types.js";
 
 /** Options of {@link createWebSocketTransport}. Only `url` is required. */
 export interface WebSocketTransportOptions {
@@ -22,7 +23,7 @@ export interface WebSocketTransportOptions {
    * `hello` frame, never in the URL. A function is called for each new connection,
    * so a refreshed token is picked up on reconnect.
    */
-  connectionHeaders?: HeadersInit | (() => HeadersInit);
+  connectionHeaders?: HeadersInput | (() => HeadersInput);
   /** How often to ping the server. Default 10000; 0 turns keepalive off. */
   pingIntervalMs?: number;
   /** How long to wait for any answer after a ping before the connection is considered dead. Default 5000. */
@@ -79,7 +80,7 @@ export function resolveOptions(options: WebSocketTransportOptions): ResolvedOpti
 }
 
 /** Request headers as the tunnel sends them: lower-case names, in order. */
-export function toHeaderList(init: HeadersInit | undefined): HeaderList {
+export function toHeaderList(init: HeadersInput | undefined): HeaderList {
   if (init === undefined) return [];
   const list: [string, string][] = [];
   (init instanceof Headers ? init : new Headers(init)).forEach((value, name) => list.push([name, value]));
