@@ -17,6 +17,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 interface PackageJson {
   name: string;
+  engines: Record<string, string>;
+  devDependencies: Record<string, string>;
   exports: Record<string, string | Record<string, string>>;
 }
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as PackageJson;
@@ -59,6 +61,17 @@ describe("package.json exports", () => {
       expect(path, condition).toMatch(condition === "types" ? /^\.\/dist\/.+\.d\.ts$/ : /^\.\/dist\/.+\.js$/);
       expect(existsSync(join(root, path)), `${condition}: ${path} exists`).toBe(true);
     }
+  });
+});
+
+describe("the Node policy: current and maintenance LTS (24 and 22)", () => {
+  it("engines, the project's own Node, the README and the Node running the tests agree", () => {
+    expect(pkg.engines).toEqual({ node: ">=22" });
+    expect(pkg.devDependencies["node"]).toMatch(/^24\./);
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    expect(readme).toContain("**Node 24 and Node 22** (`engines`:\n`>=22`)");
+    expect(readme).not.toMatch(/Node ≥ ?2\d|Node 20 (users|has no)/);
+    expect(["22", "24"]).toContain(process.versions.node.split(".")[0]);
   });
 });
 
