@@ -63,8 +63,10 @@ describe("the README's plain EventSource example", () => {
       es = example(EventSource, render);
     });
     es?.close();
-    expect(rendered.map((r) => typeof r.temperature)).toEqual(["number", "number", "number"]);
-    const stamps = rendered.map((r) => BigInt(r.timestamp ?? "0"));
+    // More may have arrived before close(); the first three are what the promise waited for.
+    const first = rendered.slice(0, 3);
+    expect(first.map((r) => typeof r.temperature)).toEqual(["number", "number", "number"]);
+    const stamps = first.map((r) => BigInt(r.timestamp ?? "0"));
     expect(stamps[1]).toBeGreaterThan(stamps[0] ?? 0n);
     expect(stamps[2]).toBeGreaterThan(stamps[1] ?? 0n);
   });
