@@ -1,17 +1,14 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { CHROMIUM_ARGS, resolveChromium } from "./scripts/chromium.mjs";
 
-// Debian's Chromium (see .ci/run); Playwright cannot download its own browsers here.
-const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
+// The browser project's Chromium comes from scripts/chromium.mjs (CHROMIUM_PATH, a system browser,
+// Playwright's, or the npm-installed one). Without any, Playwright's own error says what is missing
+// when the browser project starts; the node project still runs.
+const chromium = await resolveChromium().catch((e: unknown) => {
+  console.warn(`browser tests: ${e instanceof Error ? e.message : String(e)}`);
+  return { executablePath: undefined, args: [...CHROMIUM_ARGS] };
+});
 
 // .ci/run asks for a JSON report to build its "N passed, N failed" line.
 const jsonReport = process.env["VITEST_JSON_REPORT"];
@@ -55,7 +52,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
-            provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+            provider: playwright({ launchOptions: { executablePath: chromium.executablePath, args: chromium.args } }),
             instances: [{ browser: "chromium" }],
           },
         },

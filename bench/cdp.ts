@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "ws";
+import { resolveChromium } from "../scripts/chromium.mjs";
 
 /** TOOLCHAIN.md's quiet, offline flags, plus no throttling of the (only) tab. */
 export const CHROMIUM_ARGS = [
@@ -23,7 +24,8 @@ export const CHROMIUM_ARGS = [
   "--disable-backgrounding-occluded-windows",
 ];
 
-export const chromiumPath = (): string => process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+/** The Chromium to launch: scripts/chromium.mjs's choice (CHROMIUM_PATH, system, Playwright's, or the npm-installed one). */
+export const chromiumPath = async (): Promise<string> => (await resolveChromium()).executablePath;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -111,9 +113,10 @@ export interface Browser {
 
 /** Starts headless Chromium with `--remote-debugging-port=0` and connects to it. */
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  const executablePath = await chromiumPath();
   const userDataDir = mkdtempSync(join(tmpdir(), "weather-bench-chromium-"));
   const child: ChildProcess = spawn(
-    chromiumPath(),
+    executablePath,
     [
       ...CHROMIUM_ARGS,
       // A document answered by Fetch.fulfillRequest has no IP address, so Local Network Access treats it as
@@ -147,9 +150,7 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
     });
     child.once("error", (e) => {
       clearTimeout(timer);
-      reject(
-        new Error(`cannot start Chromium at ${chromiumPath()} (${e.message}); install it (apt-get install chromium) or set CHROMIUM_PATH`),
-      );
+      reject(new Error(`cannot start Chromium at ${executablePath} (${e.message}); set CHROMIUM_PATH to a working Chromium`));
     });
   });
   const ws = new WebSocket(endpoint, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });

@@ -1,27 +1,18 @@
 // `npm run screenshot:demo`: regenerates docs/demo.png, the README's picture of the demo page.
-// Starts `scripts/demo.mjs` on free ports, opens the page in Chromium (CHROMIUM_PATH, default
-// /usr/bin/chromium) at 1280 px, adds two cities, waits for their readings, drops the connection
+// Starts `scripts/demo.mjs` on free ports, opens the page in Chromium (found by scripts/chromium.mjs)
+// at 1280 px, adds two cities, waits for their readings, drops the connection
 // once, waits for every city to resume, and saves the page. SCHEME=dark for the dark colour scheme.
 // OUT=path writes elsewhere; WIDTH=390 takes the phone-width picture.
 /* global document, requestAnimationFrame -- the callbacks of page.waitForFunction and page.evaluate run in the page */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright";
+import { resolveChromium } from "./chromium.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = process.env.OUT ?? fileURLToPath(new URL("../docs/demo.png", import.meta.url));
 const width = Number(process.env.WIDTH ?? "1280");
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const args = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
+const { executablePath, args } = await resolveChromium();
 
 const demo = spawn(process.execPath, [fileURLToPath(new URL("./demo.mjs", import.meta.url))], {
   cwd: root,

@@ -1,5 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Clock } from "./clock.js";
+import type { HeadersInput } from "./fetch-types.js";
 import type { ReconnectPolicy } from "./subscription/backoff.js";
 import type { PageLifecycle } from "./subscription/page-lifecycle.js";
 import type { AuthOption } from "./transport/auth.js";
@@ -8,7 +9,10 @@ import type { WebSocketConstructor, WebSocketTransportOptions } from "./transpor
 
 /** Options of `createWeatherClient`. Only `baseUrl` is required. */
 export interface WeatherClientOptions {
-  /** The server, e.g. `"https://weather.example.com"`: Connect and gRPC-Web calls go to `{baseUrl}/weather.WeatherService/…`. */
+  /**
+   * The server, e.g. `"https://weather.example.com"`: Connect and gRPC-Web calls go to `{baseUrl}/weather.WeatherService/…`.
+   * An absolute `http:`/`https:` URL (in a page also a path such as `"/api"`); anything else makes `createWeatherClient` throw a `TypeError`.
+   */
   baseUrl: string;
   /**
    * Transports in order of preference. Each call goes to the first that can
@@ -39,7 +43,7 @@ export interface WeatherClientOptions {
    * Request headers for every call and every reconnect (e.g. a fresh
    * `authorization` token). May be async.
    */
-  headers?: () => HeadersInit | Promise<HeadersInit>;
+  headers?: () => HeadersInput | Promise<HeadersInput>;
   /** Backoff for subscriptions. Default: 500 ms doubling to 30 s, full jitter, unlimited attempts. */
   reconnect?: Partial<ReconnectPolicy>;
   /**
@@ -66,7 +70,7 @@ export interface WeatherClientOptions {
 export interface WeatherCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
-  headers?: HeadersInit;
+  headers?: HeadersInput;
   onHeader?: (headers: Headers) => void;
   onTrailer?: (trailers: Headers) => void;
 }
@@ -89,10 +93,42 @@ export interface SubscribeOptions {
 
 export const DEFAULT_TRANSPORTS: readonly TransportKind[] = ["websocket", "connect", "sse"];
 
+/** The page's URL in a browser; undefined in Node, where only absolute URLs mean anything. */
+const pageHref = (): string | undefined => (globalThis as { location?: { href: string } }).location?.href;
+
+const parses = (url: string): boolean => {
+  try {
+    new URL(url);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Checks the URL options before anything uses them: `baseUrl` and `sseBaseUrl`
+ * are absolute `http:`/`https:` URLs, or in a page a path starting with `/`
+ * (resolved against the page). Anything else, `"weather.example.com"` or
+ * `"localhost:8080"` among them (the second parses as scheme `localhost:`),
+ * throws a `TypeError` that names the option, its value and a correct form.
+ */
+export function checkUrlOptions(options: WeatherClientOptions): void {
+  const check = (name: string, value: unknown): void => {
+    if (typeof value === "string" && /^https?:\/\/[^/?#]/i.test(value) && parses(value)) return;
+    if (typeof value === "string" && value.startsWith("/") && !value.startsWith("//") && pageHref() !== undefined) return;
+    throw new TypeError(
+      `createWeatherClient: ${name} must be an absolute http:// or https:// URL such as "https://weather.example.com"` +
+        `${pageHref() === undefined ? "" : ' (or a path such as "/api" on this page)'}, got ${JSON.stringify(value)}`,
+    );
+  };
+  check("baseUrl", options.baseUrl);
+  if (options.sseBaseUrl !== undefined) check("sseBaseUrl", options.sseBaseUrl);
+}
+
 /** Resolves the tunnel URL from the options. */
 export function webSocketUrlOf(options: WeatherClientOptions): string {
   if (options.webSocketUrl !== undefined) return options.webSocketUrl;
-  const url = new URL(options.baseUrl, (globalThis as { location?: { href: string } }).location?.href);
+  const url = new URL(options.baseUrl, pageHref());
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.pathname = `${url.pathname.replace(/\/$/, "")}/ws`;
   return url.href;

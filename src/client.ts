@@ -5,6 +5,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { resolveReconnectPolicy } from "./subscription/backoff.js";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "./codec/resume.js";
 import {
+  checkUrlOptions,
   DEFAULT_TRANSPORTS,
   type SubscribeOptions,
   type WeatherCallOptions,
@@ -78,6 +79,7 @@ export interface WeatherClient {
  * `baseUrl` is required.
  */
 export function createWeatherClient(options: WeatherClientOptions): WeatherClient {
+  checkUrlOptions(options);
   const order = options.transports ?? DEFAULT_TRANSPORTS;
   if (order.length === 0) throw new TypeError("createWeatherClient: `transports` must list at least one transport");
   const clock = options.clock ?? systemClock;

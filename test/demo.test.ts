@@ -5,21 +5,11 @@
 // builds it first). Every wait is for something on the page, never a fixed time.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright";
+import type { Browser, Page } from "playwright";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./helpers/chromium.js";
 import { type RunningDemo, root, startDemo } from "./helpers/demo-process.js";
 
-const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 const outputDir = join(root, ".vitest-attachments", "demo");
 const TICK_MS = 20;
 const WAIT = { timeout: 20_000 };
@@ -31,7 +21,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   demo = await startDemo({ TICK_MS: String(TICK_MS), HISTORY_MS: "20000" });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.on("console", (m) => {

@@ -17,12 +17,21 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 interface PackageJson {
   name: string;
+  engines: Record<string, string>;
+  devDependencies: Record<string, string>;
   exports: Record<string, string | Record<string, string>>;
 }
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as PackageJson;
 
 beforeAll(() => {
-  for (const entry of ["dist/index.js", "dist/server/index.js", "dist/testing/index.js", "dist/server/cli.js"]) {
+  for (const entry of [
+    "dist/index.js",
+    "dist/sse.js",
+    "dist/websocket.js",
+    "dist/server/index.js",
+    "dist/testing/index.js",
+    "dist/server/cli.js",
+  ]) {
     if (!existsSync(join(root, entry))) {
       throw new Error(`${entry} is missing: run \`npm run build\` first (\`npm test\` does)`);
     }
@@ -40,8 +49,8 @@ beforeAll(() => {
 describe("package.json exports", () => {
   const entries = Object.entries(pkg.exports).filter(([subpath]) => subpath !== "./package.json");
 
-  it("offers ., ./server and ./testing", () => {
-    expect(entries.map(([subpath]) => subpath).sort()).toEqual([".", "./server", "./testing"]);
+  it("offers ., ./websocket, ./sse, ./server and ./testing", () => {
+    expect(entries.map(([subpath]) => subpath).sort()).toEqual([".", "./server", "./sse", "./testing", "./websocket"]);
   });
 
   it.each(entries)("%s points into dist/ with types first, and the files exist", (_subpath, target) => {
@@ -52,6 +61,17 @@ describe("package.json exports", () => {
       expect(path, condition).toMatch(condition === "types" ? /^\.\/dist\/.+\.d\.ts$/ : /^\.\/dist\/.+\.js$/);
       expect(existsSync(join(root, path)), `${condition}: ${path} exists`).toBe(true);
     }
+  });
+});
+
+describe("the Node policy: current and maintenance LTS (24 and 22)", () => {
+  it("engines, the project's own Node, the README and the Node running the tests agree", () => {
+    expect(pkg.engines).toEqual({ node: ">=22" });
+    expect(pkg.devDependencies["node"]).toMatch(/^24\./);
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    expect(readme).toContain("**Node 24 and Node 22** (`engines`:\n`>=22`)");
+    expect(readme).not.toMatch(/Node ≥ ?2\d|Node 20 (users|has no)/);
+    expect(["22", "24"]).toContain(process.versions.node.split(".")[0]);
   });
 });
 
@@ -229,6 +249,174 @@ describe("the server CLI (npm run server)", () => {
       expect(stdout).toContain("SIGTERM");
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+});
+
+/** Runs npm's CLI (the one running this test when started by `npm test`) with `args` in `cwd`. */
+const npm = (args: string[], cwd: string) => {
+  const npmCli = process.env["npm_execpath"];
+  return npmCli?.endsWith(".js")
+    ? run(process.execPath, [npmCli, ...args], { cwd, timeout: 120_000 })
+    : run("npm", args, { cwd, timeout: 120_000, shell: process.platform === "win32" });
+};
+const tsc = (project: string) =>
+  run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", project], { timeout: 120_000 }).then(
+    () => "",
+    (e: unknown) => (e as { stdout?: string }).stdout ?? String(e),
+  );
+
+describe("checked like a library", () => {
+  it("publint (strict) has nothing to say", { timeout: 60_000 }, async () => {
+    const { publint } = await import("publint");
+    const { messages } = await publint({ pkgDir: root, strict: true });
+    expect(messages).toEqual([]);
+  });
+
+  it(
+    "are-the-types-wrong finds no problem in the packed tarball (ESM only: no CommonJS entry by design)",
+    { timeout: 120_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "weather-sdk-attw-"));
+      try {
+        await npm(["pack", "--ignore-scripts", "--pack-destination", dir], root);
+        const [tarball] = readdirSync(dir).filter((f) => f.endsWith(".tgz"));
+        if (tarball === undefined) throw new Error("npm pack wrote no tarball");
+        const attw = join(root, "node_modules/@arethetypeswrong/cli/dist/index.js");
+        const { stdout } = await run(process.execPath, [attw, join(dir, tarball), "--profile", "esm-only", "--format", "json"], {
+          timeout: 120_000,
+        }).catch((e: unknown) => e as { stdout: string });
+        // attw's JSON lists problems by kind.
+        const report = JSON.parse(stdout) as { problems?: Record<string, { resolutionKind?: string }[]> };
+        const problems = Object.values(report.problems ?? {}).flat();
+        // CommonJS `require` (node10, node16-cjs) is out of scope for an ESM-only package; attw's esm-only profile ignores them too.
+        expect(problems.filter((p) => p.resolutionKind !== "node10" && p.resolutionKind !== "node16-cjs")).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe("compiled by a TypeScript consumer", () => {
+  let app: string;
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), "weather-sdk-tsc-"));
+    mkdirSync(join(app, "node_modules"));
+    symlinkSync(root, join(app, "node_modules", pkg.name), "junction");
+    symlinkSync(join(root, "node_modules", "@types"), join(app, "node_modules", "@types"), "junction");
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    // Every entry, and the option types a consumer writes by hand.
+    const common = `
+import { createWeatherClient, WeatherResponseSchema, type WeatherClientOptions, type WeatherResponse } from "weather-sdk";
+import { createWebSocketTransport } from "weather-sdk/websocket";
+import { createSseTransport } from "weather-sdk/sse";
+import { CITIES } from "weather-sdk/testing";
+const options: WeatherClientOptions = { baseUrl: "http://127.0.0.1:8080", headers: async () => ({ authorization: "Bearer x" }) };
+const weather = createWeatherClient(options);
+export const reading: Promise<WeatherResponse> = weather.getWeather({ cityCode: "NYC" }, { headers: [["x-a", "b"]] });
+export const transports = [createWebSocketTransport({ url: "ws://127.0.0.1:8080/ws", connectionHeaders: { a: "b" } }), createSseTransport({ baseUrl: "http://127.0.0.1:8080", credentials: "include" })];
+export { CITIES, WeatherResponseSchema };
+`;
+    writeFileSync(join(app, "browser.ts"), common);
+    writeFileSync(
+      join(app, "node.ts"),
+      `${common}import { createWeatherServer } from "weather-sdk/server";\nexport const server = createWeatherServer();\n`,
+    );
+    // What README tells a Node project without the DOM library that checks libraries: connect's own declarations name the DOM's HeadersInit.
+    writeFileSync(join(app, "headers-init.d.ts"), "type HeadersInit = ConstructorParameters<typeof Headers>[0];\n");
+  });
+  afterAll(() => {
+    rmSync(app, { recursive: true, force: true });
+  });
+
+  const compile = (name: string, options: Record<string, unknown>, files: string[]) => {
+    const project = join(app, `tsconfig.${name}.json`);
+    writeFileSync(
+      project,
+      JSON.stringify({
+        compilerOptions: { target: "es2022", strict: true, noEmit: true, ...options },
+        files: files.map((f) => join(app, f)),
+      }),
+    );
+    return tsc(project);
+  };
+
+  it("bundler resolution with the DOM library, libraries checked (skipLibCheck: false)", { timeout: 120_000 }, async () => {
+    const out = await compile(
+      "bundler",
+      { module: "esnext", moduleResolution: "bundler", lib: ["es2023", "dom"], types: [], skipLibCheck: false },
+      ["browser.ts"],
+    );
+    expect(out).toBe("");
+  });
+
+  it("nodenext without the DOM library (Node's own types only)", { timeout: 120_000 }, async () => {
+    const out = await compile(
+      "nodenext",
+      { module: "nodenext", moduleResolution: "nodenext", lib: ["es2023"], types: ["node"], skipLibCheck: true },
+      ["node.ts"],
+    );
+    expect(out).toBe("");
+  });
+
+  it(
+    "node16 without the DOM library, libraries checked: weather-sdk's declarations are clean; connect's need the README's one line",
+    { timeout: 120_000 },
+    async () => {
+      const settings = { module: "node16", moduleResolution: "node16", lib: ["es2023"], types: ["node"], skipLibCheck: false };
+      const without = await compile("node16-bare", settings, ["node.ts"]);
+      const erring = [...new Set(without.split("\n").flatMap((line) => /^(\S+?)\(\d+,\d+\): error/.exec(line)?.[1] ?? []))];
+      expect(erring.filter((file) => !file.includes("node_modules/@connectrpc/connect/"))).toEqual([]);
+      expect(await compile("node16", settings, ["node.ts", "headers-init.d.ts"])).toBe("");
+    },
+  );
+});
+
+describe("installed from the npm tarball into an app in another folder", () => {
+  it("runs the README's example against the reference server", { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weather-sdk-tarball-"));
+    try {
+      await npm(["pack", "--ignore-scripts", "--pack-destination", dir], root);
+      const [tarball] = readdirSync(dir).filter((f) => f.endsWith(".tgz"));
+      if (tarball === undefined) throw new Error("npm pack wrote no tarball");
+      const app = join(dir, "app");
+      mkdirSync(app);
+      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+      await npm(["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tarball)], app);
+      // The README's example as written, with the names it leaves to the reader defined.
+      const readme = readFileSync(join(root, "README.md"), "utf8");
+      const example = /## Using the SDK\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+      if (example === undefined) throw new Error("README has no example under ## Using the SDK");
+      writeFileSync(
+        join(app, "main.js"),
+        `
+import { createWeatherServer } from "weather-sdk/server";
+const server = createWeatherServer({ tickMs: 20 });
+const { url } = await server.listen(0);
+const drawn = [];
+const draw = (r) => drawn.push(r);
+const rendered = [];
+const render = (r) => { rendered.push(r); if (rendered.length === 3) abort.abort(); };
+const readings = [{ temperature: 10, humidity: 40, timestamp: 5n }, { temperature: 20, humidity: 60, timestamp: 9n }];
+const requests = (async function* () { yield { cityCode: "LON" }; yield { cityCode: "TYO" }; })();
+const shown = [];
+const show = (r) => shown.push(r);
+${example.replace('"https://weather.example.com"', "url")}
+console.log(JSON.stringify({ now: now.description, rendered: rendered.length, summary: summary.description, shown: shown.length, transport: weather.transport }));
+weather.close();
+await server.close();
+`,
+      );
+      const { stdout } = await run(process.execPath, ["main.js"], { cwd: app, timeout: 60_000 });
+      const out = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+      expect(out).toMatchObject({ summary: "2 readings", shown: 2, transport: "websocket" });
+      expect(out["rendered"]).toBeGreaterThanOrEqual(3);
+      // Built JavaScript from the tarball, not this checkout.
+      expect(readFileSync(join(app, "node_modules/weather-sdk/package.json"), "utf8")).toContain('"name": "weather-sdk"');
+      expect(existsSync(join(app, "node_modules/weather-sdk/src"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 // The same app on the SSE transport alone, through connect's createClient.
 import { createClient } from "@connectrpc/connect";
 import { WeatherService } from "../../src/gen/weather_pb.js";
-import { createSseTransport } from "../../src/index.js";
+import { createSseTransport } from "../../src/sse.js";
 
 const out = document.createElement("pre");
 document.body.append(out);

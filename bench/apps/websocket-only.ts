@@ -1,7 +1,7 @@
 // The same app on the WebSocket transport alone, through connect's createClient.
 import { createClient } from "@connectrpc/connect";
 import { WeatherService } from "../../src/gen/weather_pb.js";
-import { createWebSocketTransport } from "../../src/index.js";
+import { createWebSocketTransport } from "../../src/websocket.js";
 
 const out = document.createElement("pre");
 document.body.append(out);

@@ -3,7 +3,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { RESUME_AFTER_HEADER } from "../../src/codec/resume.js";
 import { type WeatherResponse, WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
-import { alwaysActive, createSseTransport, createWeatherClient, createWebSocketTransport } from "../../src/index.js";
+import { alwaysActive, createWeatherClient, createWebSocketTransport } from "../../src/index.js";
+import { createSseTransport } from "../../src/sse.js";
 import { CITY, RAW_WS_PATH, type StreamRunParams, type StreamRunResult } from "../shared.js";
 
 /** Counts messages and sums a field, so every path does the same (small) work per message. */

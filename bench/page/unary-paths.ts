@@ -2,7 +2,8 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { GetWeatherRequestSchema, type WeatherResponse, WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
-import { alwaysActive, createSseTransport, createWeatherClient, createWebSocketTransport } from "../../src/index.js";
+import { alwaysActive, createWeatherClient, createWebSocketTransport } from "../../src/index.js";
+import { createSseTransport } from "../../src/sse.js";
 import { CITY, type UnaryRunParams } from "../shared.js";
 
 type Call = () => Promise<WeatherResponse>;

@@ -28,7 +28,7 @@ export async function checkPlaywright(
 ): Promise<DriverCheck[]> {
   const baseUrl = String(replay.info["url"]);
   const browser = await chromium.launch({
-    executablePath: chromiumPath(),
+    executablePath: await chromiumPath(),
     args: CHROMIUM_ARGS.filter((a) => a !== "--headless"),
     headless: true,
   });

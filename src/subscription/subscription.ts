@@ -8,6 +8,7 @@ import type { PageLifecycle } from "./page-lifecycle.js";
 import type { SourceHandle, SourceSink, StreamSource } from "./source.js";
 import type { SubscriptionState, TransportKind } from "./state.js";
 import type { TransportChooser } from "./transport-chooser.js";
+import type { HeadersInput } from "../fetch-types.js";
 
 /**
  * A live, resumable server stream. Iterate it with `for await` (leaving the
@@ -40,7 +41,7 @@ export interface SubscriptionConfig<I extends DescMessage, O extends DescMessage
   readonly chooser: TransportChooser;
   readonly request: MessageInitShape<I>;
   /** Request headers for each attempt (called again on every reconnect, so fresh credentials are used). */
-  readonly headers: () => HeadersInit | Promise<HeadersInit>;
+  readonly headers: () => HeadersInput | Promise<HeadersInput>;
   readonly cursor: (message: MessageShape<O>) => bigint;
   readonly resumeAfterHeader: string;
   readonly resumeStatusHeader: string;

@@ -1,8 +1,9 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { HeaderList } from "../codec/tunnel/index.js";
+import type { HeadersInput } from "../fetch-types.js";
 
 /** Credentials: a string is a bearer token (`Authorization: Bearer <token>`); headers are sent as they are. */
-export type AuthCredentials = string | HeadersInit;
+export type AuthCredentials = string | HeadersInput;
 
 /** What an auth provider is told when it is asked. */
 export interface AuthRequest {

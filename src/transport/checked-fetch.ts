@@ -29,12 +29,21 @@ export function createCheckedFetch(
     }
     if (response.body === null) return response;
     const reader = response.body.getReader();
+    // A call ended by its signal (a closed subscription) cancels the response body itself, which
+    // ends the HTTP response: the wrapper below is not read any more, and not every fetch aborts
+    // a body that is being read through another stream.
+    const signal = init?.signal;
+    const cancelOnAbort = () => void reader.cancel(signal?.reason).catch(() => undefined);
+    if (signal?.aborted === true) cancelOnAbort();
+    else signal?.addEventListener("abort", cancelOnAbort, { once: true });
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
+          if (done) {
+            signal?.removeEventListener("abort", cancelOnAbort);
+            controller.close();
+          } else controller.enqueue(value);
         } catch (e) {
           controller.error(
             new ConnectError(`${protocol} response from ${url} was cut: ${String(e)}`, Code.Unavailable, undefined, undefined, e),

@@ -19,6 +19,7 @@ import { SSE_CONTENT_TYPE, sseMethodUrl } from "../../codec/sse/protocol.js";
 import { requestCommon } from "../request-common.js";
 import { type FetchFn, openSse } from "./open-sse.js";
 import { createSseMessageReader, type SseMessageReader } from "./sse-message-reader.js";
+import type { CredentialsMode } from "../../fetch-types.js";
 
 /** Options of {@link createSseTransport}. */
 export interface SseTransportOptions {
@@ -36,7 +37,7 @@ export interface SseTransportOptions {
   /** Deadline of calls that set none, in milliseconds. Default none. */
   readonly defaultTimeoutMs?: number;
   /** `fetch` credentials mode (e.g. `"include"` for cookies on another origin). Default the browser's. */
-  readonly credentials?: RequestCredentials;
+  readonly credentials?: CredentialsMode;
   /** Longest event the transport accepts, in characters (`resource_exhausted` above). Default 4 MiB. */
   readonly readMaxChars?: number;
   /**

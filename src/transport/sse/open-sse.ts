@@ -3,6 +3,7 @@ import { getAbortSignalReason } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, errorFromJson } from "@connectrpc/connect/protocol-connect";
 import { SSE_CONTENT_TYPE } from "../../codec/sse/protocol.js";
 import { transportOpenFailure } from "../open-error.js";
+import type { CredentialsMode } from "../../fetch-types.js";
 
 /** The `fetch` the SSE transport calls: the global one or any compatible function. */
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -14,7 +15,7 @@ export interface SseFetchRequest {
   readonly header: Headers;
   readonly body: Uint8Array | string;
   readonly signal: AbortSignal;
-  readonly credentials: RequestCredentials | undefined;
+  readonly credentials: CredentialsMode | undefined;
 }
 
 /** An open `text/event-stream` response. */

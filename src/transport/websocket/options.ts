@@ -4,6 +4,7 @@ import type { HeaderList } from "../../codec/tunnel/index.js";
 import { DEFAULT_INITIAL_WINDOW } from "../../codec/tunnel/index.js";
 import type { TunnelClientSettings } from "./tunnel-client.js";
 import { globalWebSocket, type WebSocketConstructor } from "./web-socket-like.js";
+import type { HeadersInput } from "../../fetch-types.js";
 
 /** Options of {@link createWebSocketTransport}. Only `url` is required. */
 export interface WebSocketTransportOptions {
@@ -24,7 +25,7 @@ export interface WebSocketTransportOptions {
    * wait for it, within `connectTimeoutMs`; a rejection fails the
    * connection's streams with its code, `Unauthenticated` if it has none).
    */
-  connectionHeaders?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+  connectionHeaders?: HeadersInput | (() => HeadersInput | Promise<HeadersInput>);
   /** How often to ping the server. Default 10000; 0 turns keepalive off. */
   pingIntervalMs?: number;
   /** How long to wait for any answer after a ping before the connection is considered dead. Default 5000. */
@@ -84,7 +85,7 @@ export function resolveOptions(options: WebSocketTransportOptions): ResolvedOpti
 }
 
 /** Request headers as the tunnel sends them: lower-case names, in order. */
-export function toHeaderList(init: HeadersInit | undefined): HeaderList {
+export function toHeaderList(init: HeadersInput | undefined): HeaderList {
   if (init === undefined) return [];
   const list: [string, string][] = [];
   (init instanceof Headers ? init : new Headers(init)).forEach((value, name) => list.push([name, value]));

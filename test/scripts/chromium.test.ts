@@ -1,0 +1,57 @@
+// scripts/chromium.mjs: the browser the tests and the bench launch, found without a system install.
+import { describe, expect, it } from "vitest";
+import { resolveChromium } from "../../scripts/chromium.mjs";
+import { launchChromium } from "../helpers/chromium.js";
+import { startServer } from "../helpers/server.js";
+
+describe("resolveChromium", () => {
+  it("takes CHROMIUM_PATH first, and says so when it does not exist", async () => {
+    const system = await resolveChromium({ ...process.env, CHROMIUM_PATH: "" });
+    const chosen = await resolveChromium({ ...process.env, CHROMIUM_PATH: system.executablePath, WEATHER_SDK_CHROMIUM: "bundled" });
+    expect(chosen).toMatchObject({ executablePath: system.executablePath, source: "CHROMIUM_PATH" });
+    await expect(resolveChromium({ CHROMIUM_PATH: "/nonexistent/chromium" })).rejects.toThrow(
+      "CHROMIUM_PATH is /nonexistent/chromium, which does not exist",
+    );
+  });
+
+  it("refuses an unknown WEATHER_SDK_CHROMIUM", async () => {
+    await expect(resolveChromium({ WEATHER_SDK_CHROMIUM: "firefox" })).rejects.toThrow(
+      'WEATHER_SDK_CHROMIUM must be one of system, playwright, bundled, got "firefox"',
+    );
+  });
+
+  it("with no system browser on PATH, says what to do or falls back past it", async () => {
+    const result = await resolveChromium({ PATH: "", WEATHER_SDK_CHROMIUM: "system" }).then(
+      (r) => r.source,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    // On Linux nothing on an empty PATH; on macOS and Windows the fixed install paths may hold one.
+    if (process.platform === "linux") expect(result).toMatch(/^no Chromium found: set CHROMIUM_PATH/);
+  });
+
+  it.runIf(process.platform === "linux")(
+    "on Linux, brings its own Chromium (@sparticuz/chromium), which opens a page that talks to a real server",
+    { timeout: 60_000 },
+    async () => {
+      const previous = process.env["WEATHER_SDK_CHROMIUM"];
+      process.env["WEATHER_SDK_CHROMIUM"] = "bundled";
+      const server = await startServer();
+      try {
+        const bundled = await resolveChromium();
+        expect(bundled.source).toBe("bundled");
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage();
+          const status = await page.evaluate(async (url) => (await fetch(url)).status, `${server.url}/healthz`);
+          expect(status).toBe(200);
+        } finally {
+          await browser.close();
+        }
+      } finally {
+        if (previous === undefined) delete process.env["WEATHER_SDK_CHROMIUM"];
+        else process.env["WEATHER_SDK_CHROMIUM"] = previous;
+        await server.close();
+      }
+    },
+  );
+});
