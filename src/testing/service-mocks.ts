@@ -140,7 +140,7 @@ export function mocksOnRouter(
     url.pathname = path;
     const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
     const response = await serve(new Request(url, { method: request.method, headers, body, signal: request.signal }));
-    return track(response, transport, streams);
+    return track(response, transport, streams, request.signal);
   });
 
   const link = ws.link(webSocketUrl);
@@ -232,8 +232,11 @@ interface TrackedBody {
   drop(): void;
 }
 
-/** Re-streams a response body so the mocks can fail it mid-way; a cancel by the client reaches the service. */
-function track(response: Response, transport: TransportKind, streams: Set<TrackedBody>): Response {
+/**
+ * Re-streams a response body so the mocks can fail it mid-way; a cancel by
+ * the client reaches the service, and so does an abort of the request.
+ */
+function track(response: Response, transport: TransportKind, streams: Set<TrackedBody>, signal: AbortSignal): Response {
   const source = response.body;
   if (source === null) return response;
   const reader = source.getReader();
@@ -250,6 +253,8 @@ function track(response: Response, transport: TransportKind, streams: Set<Tracke
     start(c) {
       controller = c;
       streams.add(entry);
+      if (signal.aborted) entry.drop();
+      else signal.addEventListener("abort", () => entry.drop(), { once: true });
     },
     async pull(c) {
       const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
@@ -266,7 +271,12 @@ function track(response: Response, transport: TransportKind, streams: Set<Tracke
       return reader.cancel(reason);
     },
   });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  // Chunked framing marks where the body ends, so a connection that closes mid-way is an error to the client, not an
+  // end (msw's Node interceptor otherwise ends the body by closing the socket, and an aborted fetch then trips an
+  // assertion in Node's fetch).
+  const headers = new Headers(response.headers);
+  if (!headers.has("content-length")) headers.set("transfer-encoding", "chunked");
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
 // ---- the tunnel over an msw client connection
