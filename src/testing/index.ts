@@ -17,3 +17,4 @@ export { createMockClock, type MockClock } from "./mock-clock.js";
 export type { FailOptions, FaultScope } from "./faults.js";
 export { createServiceMocks, type Faults, type MockHandlers, type ServiceMocks, type ServiceMocksOptions } from "./service-mocks.js";
 export { createWeatherMocks, type WeatherMocks, type WeatherMocksOptions } from "./weather-mocks.js";
+export { forwardStreamCancels, type WorkerEvents } from "./worker-streams.js";

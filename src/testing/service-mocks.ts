@@ -139,8 +139,13 @@ export function mocksOnRouter(
     const url = new URL(request.url);
     url.pathname = path;
     const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
-    const response = await serve(new Request(url, { method: request.method, headers, body, signal: request.signal }));
-    return track(response, transport, streams, request.signal);
+    // The call's signal aborts when the client aborts or cancels the body, or the mocks drop it: a service
+    // waiting for its next message learns at once that nobody is listening, as over a real connection.
+    const gone = new AbortController();
+    if (request.signal.aborted) gone.abort();
+    else request.signal.addEventListener("abort", () => gone.abort(), { once: true });
+    const response = await serve(new Request(url, { method: request.method, headers, body, signal: gone.signal }));
+    return track(response, transport, streams, gone);
   });
 
   const link = ws.link(webSocketUrl);
@@ -236,16 +241,18 @@ interface TrackedBody {
  * Re-streams a response body so the mocks can fail it mid-way; a cancel by
  * the client reaches the service, and so does an abort of the request.
  */
-function track(response: Response, transport: TransportKind, streams: Set<TrackedBody>, signal: AbortSignal): Response {
+function track(response: Response, transport: TransportKind, streams: Set<TrackedBody>, gone: AbortController): Response {
   const source = response.body;
   if (source === null) return response;
+  const signal = gone.signal;
   const reader = source.getReader();
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   const entry: TrackedBody = {
     transport,
     drop() {
-      streams.delete(entry);
+      if (!streams.delete(entry)) return;
       controller?.error(new TypeError("connection dropped by weather-sdk/testing"));
+      gone.abort();
       reader.cancel().catch(() => undefined);
     },
   };
@@ -268,6 +275,7 @@ function track(response: Response, transport: TransportKind, streams: Set<Tracke
     },
     cancel(reason) {
       streams.delete(entry);
+      gone.abort();
       return reader.cancel(reason);
     },
   });
