@@ -1,7 +1,8 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Code, createConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
-import { http, type HttpHandler, ws, type WebSocketHandler } from "msw";
+import type * as Msw from "msw";
+import type { HttpHandler, WebSocketHandler } from "msw";
 import { type Clock, systemClock } from "../clock.js";
 import { SSE_PATH_PREFIX } from "../codec/sse/protocol.js";
 import { decodeFrameBatch, encodeFrameBatch, type Frame, TUNNEL_SUBPROTOCOL } from "../codec/tunnel/index.js";
@@ -74,6 +75,19 @@ export interface ServiceMocks extends Faults {
   close(): Promise<void>;
 }
 
+/**
+ * msw, an optional peer dependency: loaded here, not imported statically, so
+ * the rest of weather-sdk/testing (the weather model) works without it.
+ */
+const msw: typeof Msw | undefined = await import("msw").catch(() => undefined);
+
+function requireMsw(): typeof Msw {
+  if (msw === undefined) {
+    throw new Error("weather-sdk/testing: the mocks need msw (a peer dependency): npm install -D msw@^3");
+  }
+  return msw;
+}
+
 /** Close code of a connection cut without a closing handshake. */
 const ABNORMAL_CLOSURE = 1006;
 
@@ -110,6 +124,7 @@ export function mocksOnRouter(
   faults: CallFaults,
   options: ServiceMocksOptions,
 ): ServiceMocks {
+  const { http, ws } = requireMsw();
   const clock = options.clock ?? systemClock;
   const base = new URL(options.baseUrl);
   const basePath = base.pathname.replace(/\/$/, "");
