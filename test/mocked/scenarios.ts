@@ -90,6 +90,36 @@ export function mockedScenarios(runtime: string, use: (handlers: MockHandlers) =
       });
     });
 
+    it.each(TRANSPORTS)("push delivers a reading of the test's own over %s, and a resume replays it", async (transport) => {
+      const { mocks, clock, client, cleanup } = setUp(use);
+      const w = watch(client([transport]).subscribeWeather({ cityCode: "CAI" }));
+      await w.untilReadings(1);
+      clock.advance(100);
+      const pushed = await mocks.push("CAI", { temperature: 41.5, description: "pushed by the test" });
+      await w.untilReadings(2);
+      expect(w.readings[1]).toBe(pushed.timestamp);
+      await expect(mocks.push("CAI", { timestamp: pushed.timestamp })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+      mocks.tick();
+      await w.untilReadings(3);
+      expect(w.readings[2]).toBe(BigInt(Math.floor(clock.now() / mocks.tickMs) * mocks.tickMs));
+      await cleanup();
+    });
+
+    it("slowStream paces each message on the mock clock", async () => {
+      const { mocks, clock, client, cleanup } = setUp(use);
+      mocks.slowStream(200, { method: "subscribeWeather" });
+      const w = watch(client(["websocket"]).subscribeWeather({ cityCode: "IST" }));
+      const start = clock.now();
+      // Time moves 50 ms at a time, each step given to the event loop: the first reading waits out the pace.
+      for (let step = 0; step < 20 && w.readings.length === 0; step++) {
+        clock.advance(50);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await w.untilReadings(1);
+      expect(clock.now() - start).toBeGreaterThanOrEqual(200);
+      await cleanup();
+    });
+
     it("falls back to Connect when the WebSocket upgrade is refused", async () => {
       const { mocks, client, cleanup } = setUp(use);
       mocks.refuseWebSocket();
