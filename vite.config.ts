@@ -1,4 +1,6 @@
+import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
+import { msw } from "msw/vite";
 import { defineConfig } from "vitest/config";
 import { CHROMIUM_ARGS, resolveChromium } from "./scripts/chromium.mjs";
 
@@ -22,13 +24,22 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**"],
+          exclude: ["test/browser/**", "test/mocked/browser/**"],
           environment: "node",
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
       },
       {
+        // weather-sdk/testing's mocks in the page: msw's service worker at /mockServiceWorker.js, and the example
+        // app under examples/ importing "weather-sdk" as an app would, resolved to this repository's sources.
+        plugins: [msw({ mode: "worker-only" })],
+        resolve: {
+          alias: [
+            { find: /^weather-sdk\/testing$/, replacement: fileURLToPath(new URL("src/testing/index.ts", import.meta.url)) },
+            { find: /^weather-sdk$/, replacement: fileURLToPath(new URL("src/index.ts", import.meta.url)) },
+          ],
+        },
         optimizeDeps: {
           // Everything the SDK imports, so the first run does not re-optimize and reload mid-test.
           include: [
@@ -41,11 +52,13 @@ export default defineConfig({
             "@connectrpc/connect/protocol-connect",
             "@connectrpc/connect/protocol-grpc-web",
             "eventsource-parser",
+            "msw",
+            "msw/browser",
           ],
         },
         test: {
           name: "browser",
-          include: ["test/browser/**/*.test.ts"],
+          include: ["test/browser/**/*.test.ts", "test/mocked/browser/**/*.test.ts", "examples/*/test/**/*.test.ts"],
           globalSetup: ["test/browser/global-setup.ts"],
           testTimeout: 20_000,
           browser: {

@@ -1,6 +1,7 @@
 // The one place the page learns where its server is and how to make a client.
-// Everything else asks `backend` — a mocked mode (weather-sdk/testing on msw)
-// would supply another `Backend` here and leave the rest of the page alone.
+// Everything else asks `backend`; the mocked mode (weather-sdk/testing on msw,
+// ./mocked-backend.ts) supplies another `Backend` here and leaves the rest of
+// the page alone.
 import { createWeatherClient, type TransportKind, type WeatherClient } from "../src/index.js";
 import type { WireMeter } from "./wire-meter.js";
 
@@ -14,10 +15,19 @@ export interface Backend {
   createClient(transports: readonly TransportKind[], meter: WireMeter): WeatherClient;
 }
 
-/** The server from `?server=`, else what `npm run demo` wrote into the page, else this page's origin. */
-export function backendFromPage(): Backend {
-  const fromQuery = new URLSearchParams(location.search).get("server");
+/**
+ * The mocked backend with `?mocked` or `npm run demo -- --mocked` (loaded only
+ * then: the page without it never loads msw); else the server from `?server=`,
+ * else what `npm run demo` wrote into the page, else this page's origin.
+ */
+export async function backendFromPage(): Promise<Backend> {
+  const query = new URLSearchParams(location.search);
+  const fromQuery = query.get("server");
   const fromMeta = document.querySelector<HTMLMetaElement>('meta[name="weather-server"]')?.content ?? "";
+  if (query.has("mocked") || fromMeta === "mocked") {
+    const { mockedBackend } = await import("./mocked-backend.js");
+    return mockedBackend();
+  }
   const serverUrl = fromQuery !== null && fromQuery !== "" ? fromQuery : fromMeta.startsWith("http") ? fromMeta : location.origin;
   return {
     serverUrl,

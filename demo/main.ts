@@ -39,7 +39,8 @@ interface Feed {
   lastMs: number | undefined;
 }
 
-const backend = backendFromPage();
+// Before anything else of the page: a mocked backend starts msw, which the page's WebSocket and fetch then go through.
+const backend = await backendFromPage();
 const meter = createWireMeter();
 const perf = watchPerformance();
 const orderFor = (first: TransportKind): TransportKind[] => [first, ...FALLBACK_ORDER.filter((t) => t !== first)];

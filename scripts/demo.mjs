@@ -6,6 +6,8 @@
 //   - the page (Vite, from demo/) on DEMO_PORT (default 5173), another origin than the server,
 //     with the dev-only controls under /__demo/ on the same origin as the page.
 // TICK_MS (default 250) and HISTORY_MS (default 600000) set the server's tick and replay window.
+// `npm run demo -- --mocked`: no server, no proxy; the page mocks the server itself with
+// weather-sdk/testing on msw (demo/mocked-backend.ts), and its network panel drives the kit's faults.
 import { fork } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
 import { clearTimeout, setInterval, setTimeout } from "node:timers";
@@ -13,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { build, isFresh } from "./build.mjs";
 import { createFaultProxy } from "./demo-proxy.mjs";
 
+const mocked = process.argv.includes("--mocked");
 const host = process.env.HOST ?? "127.0.0.1";
 const port = numberFrom("PORT", 8080, 65535);
 const demoPort = numberFrom("DEMO_PORT", 5173, 65535);
@@ -203,9 +206,13 @@ setInterval(() => {
   if (process.ppid !== parentPid) void shutdown(0, "parent exited");
 }, 200).unref();
 
-await startServer();
-const proxyPort = await listen(proxy.server, port).catch((e) => refuse("server", "PORT", port, e));
-const serverUrl = `http://${host}:${proxyPort}`;
+let serverUrl = "mocked"; // what the page reads from <meta name="weather-server">
+if (!mocked) {
+  await startServer();
+  const proxyPort = await listen(proxy.server, port).catch((e) => refuse("server", "PORT", port, e));
+  serverUrl = `http://${host}:${proxyPort}`;
+}
+const { msw } = await import("msw/vite");
 
 const { createServer } = await import("vite");
 // Middleware mode on our own HTTP server: Vite's own listen() would install a
@@ -219,6 +226,8 @@ vite = await createServer({
   server: { middlewareMode: true, hmr: { server: http } },
   // The page reads the server's URL from <meta name="weather-server">; a static build leaves it empty.
   plugins: [
+    // msw's service worker at /mockServiceWorker.js, for the mocked mode (also `?mocked` on the page).
+    msw({ mode: "worker-only" }),
     {
       name: "weather-demo-server-url",
       transformIndexHtml: (html) =>
@@ -232,6 +241,8 @@ vite = await createServer({
       "@connectrpc/connect-web",
       "@connectrpc/connect/protocol",
       "eventsource-parser",
+      "msw",
+      "msw/browser",
       "uplot",
     ],
   },
@@ -246,6 +257,11 @@ http.on("request", (req, res) => {
 const pagePort = await listen(http, demoPort).catch((e) => refuse("demo page", "DEMO_PORT", demoPort, e));
 
 console.log(`weather-sdk demo page:   http://${host}:${pagePort}/`);
-console.log(`reference server:        ${serverUrl} (through the demo's fault proxy; tick ${tickMs} ms)`);
-console.log(`processes:               demo ${process.pid}, reference server ${child?.pid} on port ${upstreamPort}`);
+if (mocked) {
+  console.log("reference server:        none: the page mocks it with weather-sdk/testing on msw (--mocked)");
+  console.log(`processes:               demo ${process.pid}`);
+} else {
+  console.log(`reference server:        ${serverUrl} (through the demo's fault proxy; tick ${tickMs} ms)`);
+  console.log(`processes:               demo ${process.pid}, reference server ${child?.pid} on port ${upstreamPort}`);
+}
 console.log("Ctrl-C stops everything.");

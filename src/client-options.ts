@@ -47,7 +47,9 @@ export interface WeatherClientOptions {
   /** Backoff for subscriptions. Default: 500 ms doubling to 30 s, full jitter, unlimited attempts. */
   reconnect?: Partial<ReconnectPolicy>;
   /**
-   * WebSocket constructor. Default the global one. Needed only when
+   * WebSocket constructor. Default the global one, looked up each time a
+   * connection opens (so msw's `worker.start()` may come before or after
+   * `createWeatherClient`). Needed only when
    * `transports` lists `"websocket"`: without either, `createWeatherClient`
    * throws a `TypeError` (Node 20 has no global WebSocket; pass `ws`'s).
    */

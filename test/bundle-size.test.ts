@@ -35,11 +35,18 @@ const describeSize = (s: BundleSize, base: BundleSize) =>
 describe("bundle size", () => {
   it("keeps the full-SDK app within its gzip budgets (Vite), loads the fetch transports on demand, and has no Node built-in", async () => {
     const size = await measureApp("full-sdk", root);
-    // Vite would swap a Node built-in for an empty stub; check all three ways one could slip in.
+    // Vite would swap a Node built-in for an empty stub; check all three ways one could slip in. No test kit either.
     expect(
       size.inputs.filter(
         (i) =>
-          i.startsWith("node:") || i.includes("__vite-browser-external") || /(^|\/)src\/server\//.test(i) || i.includes("node_modules/ws/"),
+          i.startsWith("node:") ||
+          i.includes("__vite-browser-external") ||
+          /(^|\/)src\/server\//.test(i) ||
+          i.includes("node_modules/ws/") ||
+          // msw is a peer of weather-sdk/testing only: the SDK itself never reaches it.
+          i.includes("node_modules/msw/") ||
+          i.includes("node_modules/@mswjs/") ||
+          /(^|\/)src\/testing\//.test(i),
       ),
     ).toEqual([]);
     expect(size.externalImports).toEqual([]);

@@ -4,10 +4,8 @@ import { createAsyncIterable, createWritableIterable } from "@connectrpc/connect
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../src/codec/resume.js";
 import { type GetWeatherRequest, GetWeatherRequestSchema, WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
-import type { WeatherServer } from "../../src/server/index.js";
 import { findCity, readingAt } from "../../src/simulation/index.js";
 import { expectStrictlyIncreasing, rejection } from "../helpers/assertions.js";
-import { startServer } from "../helpers/server.js";
 
 /** What a transport under test can carry. */
 export interface TransportCapabilities {
@@ -15,7 +13,14 @@ export interface TransportCapabilities {
   readonly bidiStreaming: boolean;
 }
 
-const TICK_MS = 20;
+/** Readings are this far apart on every target the suite runs against. */
+export const TICK_MS = 20;
+
+/** A server the suite runs against: the real one, or the mocks of weather-sdk/testing. */
+export interface ContractTarget {
+  readonly url: string;
+  close(): Promise<void>;
+}
 
 function expectedReading(code: string, timestamp: bigint) {
   const city = findCity(code);
@@ -37,15 +42,22 @@ async function firstN<T>(iterable: AsyncIterable<T>, n: number, abort: AbortCont
 }
 
 /**
- * The behaviour every transport must show against the real server. A new
- * transport is proven by one more line in transports.test.ts.
+ * The behaviour every transport must show against the real server (and
+ * against the mocks, which must be indistinguishable from it). A new
+ * transport is proven by one more line in transports.test.ts. `start` makes
+ * the target with a reading every {@link TICK_MS}.
  */
-export function transportContract(name: string, makeTransport: (baseUrl: string) => Transport, can: TransportCapabilities): void {
+export function transportContract(
+  name: string,
+  makeTransport: (baseUrl: string) => Transport,
+  can: TransportCapabilities,
+  start: () => Promise<ContractTarget>,
+): void {
   describe(`transport contract: ${name}`, () => {
-    let server: WeatherServer & { url: string };
+    let server: ContractTarget;
     let client: ReturnType<typeof createClient<typeof WeatherService>>;
     beforeAll(async () => {
-      server = await startServer({ tickMs: TICK_MS });
+      server = await start();
       client = createClient(WeatherService, makeTransport(server.url));
     });
     afterAll(() => server.close());

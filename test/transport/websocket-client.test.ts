@@ -496,7 +496,7 @@ describe("WebSocket transport: the rules of PROTOCOL.md a client keeps", () => {
     const clock = createFakeClock(0);
     const tunnel = createTunnelClient({
       url: "ws://weather.test/ws",
-      webSocket,
+      webSocket: () => webSocket,
       clock,
       helloHeaders: () => [],
       connectTimeoutMs: 1000,

@@ -21,7 +21,12 @@ import type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketL
 /** Settings of one tunnel connection (validated by the caller). */
 export interface ConnectionSettings {
   readonly url: string;
-  readonly webSocket: WebSocketConstructor;
+  /**
+   * The WebSocket constructor, asked for each connection: a default of the
+   * global `WebSocket` is looked up when the connection opens, not when the
+   * client was made, so a global replaced later (msw's interceptor) is used.
+   */
+  readonly webSocket: () => WebSocketConstructor;
   readonly clock: Clock;
   /** The `hello` headers, or their promise: nothing is sent until it settles (a rejection fails the connection). */
   readonly helloHeaders: HeaderList | Promise<HeaderList>;
@@ -90,7 +95,8 @@ export class ClientTunnel implements FrameSink {
   private helloQueued = false;
 
   constructor(private readonly settings: ConnectionSettings) {
-    this.ws = new settings.webSocket(settings.url, [TUNNEL_SUBPROTOCOL]);
+    const WebSocketClass = settings.webSocket();
+    this.ws = new WebSocketClass(settings.url, [TUNNEL_SUBPROTOCOL]);
     this.ws.binaryType = "arraybuffer";
     this.ws.onopen = () => this.handleOpen();
     this.ws.onmessage = (event: MessageEventLike) => this.handleMessage(event.data);

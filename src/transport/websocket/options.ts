@@ -14,7 +14,11 @@ export interface WebSocketTransportOptions {
    * against the page's location in a browser.
    */
   url: string;
-  /** WebSocket constructor. Default: the global `WebSocket` (browsers, Node ≥ 22). */
+  /**
+   * WebSocket constructor. Default: the global `WebSocket` (browsers, Node ≥ 22),
+   * looked up each time a connection opens, so a global installed after the
+   * transport was made (msw's `worker.start()`, `server.listen()`) is the one used.
+   */
   webSocket?: WebSocketConstructor;
   /** Interceptors, applied to every call as with connect's HTTP transports. */
   interceptors?: Interceptor[];
@@ -56,8 +60,9 @@ const MIB = 1024 * 1024;
 
 /** Validates options at the boundary, so the rest of the transport can trust them. */
 export function resolveOptions(options: WebSocketTransportOptions): ResolvedOptions {
-  const webSocket = options.webSocket ?? globalWebSocket();
-  if (webSocket === undefined) {
+  const given = options.webSocket;
+  const atCreation = given ?? globalWebSocket();
+  if (atCreation === undefined) {
     throw new TypeError(
       "createWebSocketTransport: this runtime has no global WebSocket; pass the `webSocket` option (e.g. the `ws` package)",
     );
@@ -67,7 +72,7 @@ export function resolveOptions(options: WebSocketTransportOptions): ResolvedOpti
   return {
     url: url.href,
     httpBaseUrl: `${url.protocol === "wss:" ? "https:" : "http:"}//${url.host}`,
-    webSocket,
+    webSocket: given === undefined ? () => globalWebSocket() ?? atCreation : () => given,
     clock: options.clock ?? systemClock,
     interceptors: options.interceptors ?? [],
     helloHeaders: () => {
