@@ -1,5 +1,5 @@
 import { create, type DescMessage, type DescService, type Message, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createServiceImplSpec, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createServiceImplSpec, type HandlerContext, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
 import {
   createMethodSerializationLookup,
   invokeUnaryImplementation,
@@ -32,7 +32,47 @@ export interface DirectMethod {
   readonly output: Serialization<Message>;
   /** Envelopes of frozen output messages: they cannot change, so one encoding serves every call that sends them. */
   readonly frozenEnvelopes: WeakMap<object, Uint8Array>;
+  /** The push form of a server-streaming method, used when no interceptor applies. */
+  readonly push: PushImpl | undefined;
 }
+
+/**
+ * Where a {@link PushImpl} delivers: the call itself, so a subscriber costs
+ * no async generator, promise or closure per message.
+ */
+export interface PushSink {
+  /**
+   * Sends one response message. Returns false once the call wants no more
+   * for now (flow control, or it is over): the stream keeps what arrives
+   * after that (bounded) until {@link PushStream.resume}, or drops it once
+   * the call ended.
+   */
+  send(message: MessageInitShape<DescMessage>): boolean;
+  /** Ends the call: OK without `error`; otherwise as a handler that threw it. */
+  close(error?: unknown): void;
+}
+
+/** A running push stream, as the call drives it. */
+export interface PushStream {
+  /** The sink takes messages again after {@link PushSink.send} returned false. */
+  resume(): void;
+  /** The call is over (ended, cancelled, or aborted): stop producing and let go of everything. */
+  stop(): void;
+}
+
+/**
+ * A server-streaming method in push form: instead of an async iterable, it
+ * starts a stream that calls `sink.send` as messages arrive (from a
+ * subscriber list, say) and returns at once. A transport that calls the
+ * implementation directly (the tunnel, SSE) uses it when no interceptor
+ * applies; connect's HTTP handlers and calls with interceptors keep the
+ * async-iterable form, which must send the same messages. The request is
+ * parsed; `ctx` is the call's context (its `signal` is made on first read,
+ * which costs an `AbortController` and listeners: a push stream learns of the
+ * end from {@link PushStream.stop} instead).
+ * @throws whatever the async-iterable form would throw before its first message; the call ends with it.
+ */
+export type PushImpl = (request: Message, ctx: HandlerContext, sink: PushSink) => PushStream;
 
 /**
  * Describes an implementation for transports to call directly, through
@@ -46,6 +86,10 @@ export interface DirectMethod {
  * `maxTimeoutMs`, `requestGate`) the router was given for it, so every
  * transport serves the same thing.
  *
+ * `push` gives server-streaming methods a push form ({@link PushImpl}) by
+ * their local name (`subscribeWeather`), which these transports then call
+ * instead of the async-iterable one when no interceptor applies.
+ *
  * A response message the implementation returns or yields frozen
  * (`Object.freeze`) is encoded once and its bytes reused for every call that
  * sends the same object: freeze a message only when nothing in it, nested
@@ -55,6 +99,7 @@ export function directService<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
   routerOptions: Partial<UniversalHandlerOptions> = {},
+  push: Partial<Record<keyof ServiceImpl<S>, PushImpl>> = {},
 ): DirectService {
   const options = validateUniversalHandlerOptions(routerOptions);
   const spec = createServiceImplSpec(service, impl);
@@ -68,6 +113,7 @@ export function directService<S extends DescService>(
         input: serialization.getI(true),
         output: serialization.getO(true),
         frozenEnvelopes: new WeakMap(),
+        push: m.kind === "server_streaming" ? (push as Record<string, PushImpl | undefined>)[m.method.localName] : undefined,
       };
     }),
   };
@@ -87,11 +133,13 @@ const noop = (): void => undefined;
  * HTTP protocol layers; it reports to the sink exactly what the universal
  * handler's call would for the same method.
  */
-export class DirectCall extends ServerCall {
+export class DirectCall extends ServerCall implements PushSink {
   private readonly method: DirectMethod;
   private readonly context: DirectContext;
   /** The handler's output: messages, or (unwrapped server streams) their init shapes. */
   private output: AsyncIterator<MessageInitShape<DescMessage>> | undefined;
+  /** The stream of a method called in push form. */
+  private pushed: PushStream | undefined;
 
   constructor(
     private readonly init: CallInit,
@@ -124,6 +172,7 @@ export class DirectCall extends ServerCall {
 
   protected stop(reason: unknown): void {
     this.context.abort(reason);
+    this.pushed?.stop();
     // A handler that ignores its signal stops at its next yield.
     this.output?.return?.(undefined).catch(noop);
   }
@@ -151,6 +200,14 @@ export class DirectCall extends ServerCall {
   private startStream(timeoutError: ConnectError | undefined): void {
     const { spec, input, options } = this.method;
     const body = this.init.input;
+    if (spec.kind === "server_streaming" && options.interceptors.length === 0 && body instanceof Uint8Array && this.method.push) {
+      // Fan-out at its cheapest: the implementation sends into this call from its subscriber list.
+      if (timeoutError !== undefined) throw timeoutError;
+      const pushed = this.method.push(input.parse(body.subarray(ENVELOPE_HEADER_BYTES)), this.context, this);
+      if (this.done) pushed.stop();
+      else this.pushed = pushed;
+      return;
+    }
     if (spec.kind === "server_streaming" && options.interceptors.length === 0 && body instanceof Uint8Array) {
       // The hot path of fan-out: with no interceptor to apply, connect's wrapper
       // would only add async-iterator hops (its `normalize` is done in pump).
@@ -171,7 +228,28 @@ export class DirectCall extends ServerCall {
     void this.pump();
   }
 
+  send(message: MessageInitShape<DescMessage>): boolean {
+    if (this.done) return false;
+    try {
+      this.emit(this.envelopeOf(message));
+    } catch (e) {
+      this.close(e);
+      return false;
+    }
+    return !this.paused && !this.done;
+  }
+
+  close(error?: unknown): void {
+    if (this.done) return;
+    this.pushed?.stop();
+    this.end(error);
+  }
+
   protected async pump(): Promise<void> {
+    if (this.pushed !== undefined) {
+      this.pushed.resume();
+      return;
+    }
     const it = this.output;
     if (it === undefined) return;
     while (!this.done && !this.paused) {
