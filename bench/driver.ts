@@ -3,7 +3,7 @@
  * printed as one table and written to bench/results.json.
  *
  * Options: `--runs=N` (median of N, default 5), `--count=N` (messages per
- * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,bundle,driver`,
+ * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,memory,bundle,driver`,
  * `--profile=path[,path]` (CDP CPU profile of a replay path, or `live-<path>`, or `unary-<row key>`
  * such as `unary-replay-tunnel-client`).
  * A complete default run writes bench/results.json and the results section of
@@ -22,11 +22,12 @@ import { checkPlaywright, driverCheckRows } from "./sections/driver-check.js";
 import { fanoutRows, measureFanout } from "./sections/fanout.js";
 import { endToEndRows, LIVE_TICK_MS, measureEndToEnd, measureLiveWire } from "./sections/live.js";
 import { manySubsRows, measureManySubs } from "./sections/many-subs.js";
+import { measureMemory, memoryRows } from "./sections/memory.js";
 import { measureThroughput, throughputRows } from "./sections/throughput.js";
 import { measureUnary, unaryRows } from "./sections/unary.js";
 import { wireRows } from "./sections/wire.js";
 
-const SECTIONS = ["driver", "throughput", "e2e", "unary", "wire", "subs", "fanout", "bundle"] as const;
+const SECTIONS = ["driver", "throughput", "e2e", "unary", "wire", "subs", "fanout", "memory", "bundle"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const benchDir = fileURLToPath(new URL("../../", import.meta.url));
@@ -138,9 +139,18 @@ async function main(): Promise<void> {
     }
     if (wants("fanout")) {
       const fanout = [];
-      for (const n of [1000, 5000]) fanout.push(await measureFanout(n, 4, 5000, log));
+      for (const n of [1000, 5000]) fanout.push(await measureFanout({ subscribers: n, connections: 4, windowMs: 5000 }, log));
+      // Issue 22: 20,000 on one instance, over a minute so that memory shows whether it stays flat.
+      fanout.push(await measureFanout({ subscribers: 20_000, connections: 4, windowMs: 60_000 }, log));
+      fanout.push(await measureFanout({ subscribers: 20_000, connections: 40, windowMs: 60_000 }, log));
+      fanout.push(await measureFanout({ subscribers: 20_000, connections: 4, sseSubscribers: 2000, windowMs: 60_000 }, log));
       data["fanout"] = fanout;
       rows.push(...fanoutRows(fanout));
+    }
+    if (wants("memory")) {
+      const memory = await measureMemory(log);
+      data["memory"] = memory;
+      rows.push(...memoryRows(memory));
     }
     if (wants("bundle")) {
       const bundles = await measureBundles(root);

@@ -1,7 +1,8 @@
 /**
- * Many subscribers in one Node process: `node fanout-client.mjs <url> <subscribers> <connections>`.
+ * Many subscribers in one Node process: `node fanout-client.mjs <url> <subscribers> <connections> [sseSubscribers]`.
  * Each connection is one `createWeatherClient` (one WebSocket) carrying its
- * share of the subscriptions. Reports `ready` when every subscription had a
+ * share of the subscriptions; `sseSubscribers` of them go over SSE instead
+ * (one response each, through one SSE-only client). Reports `ready` when every subscription had a
  * message, then measures between `start` and `stop` commands.
  */
 import { WebSocket } from "ws";
@@ -17,20 +18,24 @@ export interface FanoutStats {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly reconnects: number;
+  /** Tick-to-delivery p99 of the SSE subscribers alone (NaN without any). */
+  readonly sseP99Ms: number;
   /** CPU between start and stop (µs), RSS at stop. */
   readonly usage: ChildUsage;
 }
 
 type Command = { readonly cmd: "start" } | { readonly cmd: "stop" } | { readonly cmd: "exit" };
 
-const [url = "", subscribersArg = "0", connectionsArg = "1"] = process.argv.slice(2);
+const [url = "", subscribersArg = "0", connectionsArg = "1", sseArg = "0"] = process.argv.slice(2);
 const subscribers = Number(subscribersArg);
 const connections = Number(connectionsArg);
+const sseSubscribers = Number(sseArg);
 const codes = [...CITIES.keys()];
 const now = () => performance.timeOrigin + performance.now();
 
 let recording = false;
 let latencies: number[] = [];
+let sseLatencies: number[] = [];
 let reconnects = 0;
 let startedAt = 0;
 let cpuAtStart = process.cpuUsage();
@@ -46,13 +51,19 @@ const clients = Array.from({ length: connections }, () =>
     webSocketOptions: { connectTimeoutMs: 30_000 },
   }),
 );
+const sseClient = createWeatherClient({ baseUrl: url, transports: ["sse"], lifecycle: alwaysActive });
 for (let i = 0; i < subscribers; i++) {
-  const client = clients[i % connections];
+  const sse = i < sseSubscribers;
+  const client = sse ? sseClient : clients[i % connections];
   if (client === undefined) throw new Error("no client");
   const sub = client.subscribeWeather({ cityCode: codes[i % codes.length] ?? "NYC" });
   let first = true;
   sub.onMessage((m) => {
-    if (recording) latencies.push(now() - Number(m.timestamp));
+    if (recording) {
+      const latency = now() - Number(m.timestamp);
+      latencies.push(latency);
+      if (sse) sseLatencies.push(latency);
+    }
     if (first) {
       first = false;
       if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
@@ -71,6 +82,7 @@ function percentile(sorted: Float64Array, p: number): number {
 process.on("message", (message: Command) => {
   if (message.cmd === "start") {
     latencies = [];
+    sseLatencies = [];
     recording = true;
     startedAt = performance.now();
     cpuAtStart = process.cpuUsage();
@@ -87,6 +99,7 @@ process.on("message", (message: Command) => {
       p99Ms: percentile(sorted, 0.99),
       maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] ?? Number.NaN),
       reconnects,
+      sseP99Ms: percentile(Float64Array.from(sseLatencies).sort(), 0.99),
       usage: {
         userUs: cpu.user,
         systemUs: cpu.system,
@@ -98,6 +111,7 @@ process.on("message", (message: Command) => {
     return;
   }
   for (const client of clients) client.close();
+  sseClient.close();
   process.exit(0);
 });
 process.on("disconnect", () => process.exit(0));
