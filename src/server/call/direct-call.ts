@@ -32,6 +32,12 @@ export interface DirectMethod {
   readonly output: Serialization<Message>;
   /** Envelopes of frozen output messages: they cannot change, so one encoding serves every call that sends them. */
   readonly frozenEnvelopes: WeakMap<object, Uint8Array>;
+  /**
+   * The frozen message encoded last and its envelope: a fan-out sends one
+   * reading to all its subscribers in a row, so this spares the `WeakMap`
+   * lookup for all but the first.
+   */
+  readonly lastFrozen: { message: object | undefined; envelope: Uint8Array | undefined };
   /** The push form of a server-streaming method, used when no interceptor applies. */
   readonly push: PushImpl | undefined;
 }
@@ -113,6 +119,7 @@ export function directService<S extends DescService>(
         input: serialization.getI(true),
         output: serialization.getO(true),
         frozenEnvelopes: new WeakMap(),
+        lastFrozen: { message: undefined, envelope: undefined },
         push: m.kind === "server_streaming" ? (push as Record<string, PushImpl | undefined>)[m.method.localName] : undefined,
       };
     }),
@@ -140,14 +147,15 @@ export class DirectCall extends ServerCall implements PushSink {
   private output: AsyncIterator<MessageInitShape<DescMessage>> | undefined;
   /** The stream of a method called in push form. */
   private pushed: PushStream | undefined;
+  /** The request, until the handler starts (a view would keep the whole received message alive). */
+  private input: CallInit["input"] | undefined;
+  private readonly onError: (error: unknown) => void;
 
-  constructor(
-    private readonly init: CallInit,
-    method: DirectMethod,
-    sink: UniversalCallSink,
-  ) {
+  constructor(init: CallInit, method: DirectMethod, sink: UniversalCallSink) {
     super(sink);
     this.method = method;
+    this.input = init.input;
+    this.onError = init.onError;
     const { spec, options } = method;
     const unary = spec.kind === "unary";
     const header = prepareRequestHeader(init.header, unary);
@@ -183,9 +191,11 @@ export class DirectCall extends ServerCall implements PushSink {
 
   private async runUnary(timeoutError: ConnectError | undefined): Promise<void> {
     const { spec, input } = this.method;
-    if (spec.kind !== "unary" || !(this.init.input instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
+    const body = this.input;
+    this.input = undefined;
+    if (spec.kind !== "unary" || !(body instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
     if (timeoutError !== undefined) throw timeoutError;
-    const request = input.parse(this.init.input.subarray(ENVELOPE_HEADER_BYTES));
+    const request = input.parse(body.subarray(ENVELOPE_HEADER_BYTES));
     const { interceptors } = this.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
     const response =
@@ -199,7 +209,9 @@ export class DirectCall extends ServerCall implements PushSink {
 
   private startStream(timeoutError: ConnectError | undefined): void {
     const { spec, input, options } = this.method;
-    const body = this.init.input;
+    const body = this.input;
+    this.input = undefined;
+    if (body === undefined) throw new Error("unreachable: a call starts once");
     if (spec.kind === "server_streaming" && options.interceptors.length === 0 && body instanceof Uint8Array && this.method.push) {
       // Fan-out at its cheapest: the implementation sends into this call from its subscriber list.
       if (timeoutError !== undefined) throw timeoutError;
@@ -278,13 +290,20 @@ export class DirectCall extends ServerCall implements PushSink {
 
   /** The envelope of one output message; a frozen message is encoded once for all calls. */
   private envelopeOf(value: MessageInitShape<DescMessage>): Uint8Array {
-    const { output, frozenEnvelopes, spec } = this.method;
+    const { output, frozenEnvelopes, lastFrozen, spec } = this.method;
+    // Only a frozen message gets here as `message` (and an envelope), and a frozen one cannot have changed.
+    if (value === lastFrozen.message && lastFrozen.envelope !== undefined) return lastFrozen.envelope;
     const frozen = Object.isFrozen(value);
-    const cached = frozen ? frozenEnvelopes.get(value) : undefined;
-    if (cached !== undefined) return cached;
-    // create() returns a message of the schema as it is, as connect's normalize does.
-    const encoded = envelope(output.serialize(create(spec.method.output, value)));
-    if (frozen) frozenEnvelopes.set(value, encoded);
+    let encoded = frozen ? frozenEnvelopes.get(value) : undefined;
+    if (encoded === undefined) {
+      // create() returns a message of the schema as it is, as connect's normalize does.
+      encoded = envelope(output.serialize(create(spec.method.output, value)));
+      if (frozen) frozenEnvelopes.set(value, encoded);
+    }
+    if (frozen) {
+      lastFrozen.message = value;
+      lastFrozen.envelope = encoded;
+    }
     return encoded;
   }
 
@@ -325,7 +344,7 @@ export class DirectCall extends ServerCall implements PushSink {
       );
       return encoded;
     } catch (e) {
-      this.init.onError(e);
+      this.onError(e);
       return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
     }
   }
