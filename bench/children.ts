@@ -88,9 +88,19 @@ export interface FanoutChild {
   stop(): Promise<void>;
 }
 
-/** `sseSubscribers` of the `subscribers` go over SSE (one response each), the rest over `connections` WebSockets. */
-export async function startFanoutChild(url: string, subscribers: number, connections: number, sseSubscribers = 0): Promise<FanoutChild> {
-  const child = fork(here("fanout-client.mjs"), [url, String(subscribers), String(connections), String(sseSubscribers)], {
+/**
+ * `sseSubscribers` of the `subscribers` go over SSE (one response each), the
+ * rest over `connections` WebSockets: SDK clients, or raw tunnel streams (`raw`).
+ */
+export async function startFanoutChild(
+  url: string,
+  subscribers: number,
+  connections: number,
+  sseSubscribers = 0,
+  raw = false,
+): Promise<FanoutChild> {
+  const args = [url, String(subscribers), String(connections), String(sseSubscribers), raw ? "raw" : "sdk"];
+  const child = fork(here("fanout-client.mjs"), args, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv,
   });

@@ -2,12 +2,14 @@
  * Many subscribers in one Node process: `node fanout-client.mjs <url> <subscribers> <connections> [sseSubscribers]`.
  * Each connection is one `createWeatherClient` (one WebSocket) carrying its
  * share of the subscriptions; `sseSubscribers` of them go over SSE instead
- * (one response each, through one SSE-only client). Reports `ready` when every subscription had a
+ * (one response each, through one SSE-only client). With `raw` as the fifth
+ * argument the WebSocket subscribers are raw tunnel streams (raw-fanout.ts). Reports `ready` when every subscription had a
  * message, then measures between `start` and `stop` commands.
  */
 import { WebSocket } from "ws";
 import { alwaysActive, createWeatherClient } from "../src/index.js";
 import { CITIES } from "../src/simulation/index.js";
+import { openRawConnection } from "./raw-fanout.js";
 import type { ChildUsage } from "./shared.js";
 
 export interface FanoutStats {
@@ -26,7 +28,7 @@ export interface FanoutStats {
 
 type Command = { readonly cmd: "start" } | { readonly cmd: "stop" } | { readonly cmd: "exit" };
 
-const [url = "", subscribersArg = "0", connectionsArg = "1", sseArg = "0"] = process.argv.slice(2);
+const [url = "", subscribersArg = "0", connectionsArg = "1", sseArg = "0", mode = "sdk"] = process.argv.slice(2);
 const subscribers = Number(subscribersArg);
 const connections = Number(connectionsArg);
 const sseSubscribers = Number(sseArg);
@@ -42,7 +44,7 @@ let cpuAtStart = process.cpuUsage();
 let ready = 0;
 const t0 = performance.now();
 
-const clients = Array.from({ length: connections }, () =>
+const clients = Array.from({ length: mode === "raw" ? 0 : connections }, () =>
   createWeatherClient({
     baseUrl: url,
     transports: ["websocket"],
@@ -52,7 +54,27 @@ const clients = Array.from({ length: connections }, () =>
   }),
 );
 const sseClient = createWeatherClient({ baseUrl: url, transports: ["sse"], lifecycle: alwaysActive });
-for (let i = 0; i < subscribers; i++) {
+const onFirst = () => {
+  if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
+};
+const raw: { close(): void }[] = [];
+if (mode === "raw") {
+  const perConnection: string[][] = Array.from({ length: connections }, () => []);
+  for (let i = sseSubscribers; i < subscribers; i++) perConnection[i % connections]?.push(codes[i % codes.length] ?? "NYC");
+  for (const cities of perConnection) {
+    raw.push(
+      openRawConnection(
+        url,
+        cities,
+        (timestampMs) => {
+          if (recording) latencies.push(now() - timestampMs);
+        },
+        onFirst,
+      ),
+    );
+  }
+}
+for (let i = 0; i < (mode === "raw" ? sseSubscribers : subscribers); i++) {
   const sse = i < sseSubscribers;
   const client = sse ? sseClient : clients[i % connections];
   if (client === undefined) throw new Error("no client");
@@ -66,7 +88,7 @@ for (let i = 0; i < subscribers; i++) {
     }
     if (first) {
       first = false;
-      if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
+      onFirst();
     }
   });
   sub.onState((s) => {
@@ -111,6 +133,7 @@ process.on("message", (message: Command) => {
     return;
   }
   for (const client of clients) client.close();
+  for (const connection of raw) connection.close();
   sseClient.close();
   process.exit(0);
 });

@@ -6,6 +6,8 @@
 import { type MemoryKind, measureSubscriptionMemory } from "./memory/measure.js";
 
 const [kind = "tunnel", count = "1000", connections = "4", tickMs = "100", classes = "0"] = process.argv.slice(2);
-const result = await measureSubscriptionMemory(kind as MemoryKind, Number(count), Number(connections), Number(tickMs), classes === "1");
+const result = await measureSubscriptionMemory(kind as MemoryKind, Number(count), Number(connections), Number(tickMs), {
+  classes: classes === "1",
+});
 process.send?.({ type: "result", result });
 process.exit(0);

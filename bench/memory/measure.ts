@@ -4,7 +4,7 @@
  * Needs `gc` (run Node with `--expose-gc`).
  */
 import { type ClassTally, heapClasses, perSubscription } from "./heap-classes.js";
-import { type MemoryServer, startMemoryServer, type Subscriptions } from "./subscription-memory.js";
+import { type ManualClock, type MemoryServer, startMemoryServer, type Subscriptions } from "./subscription-memory.js";
 
 export type MemoryKind = "tunnel" | "sse";
 
@@ -36,8 +36,22 @@ export function heapAfterGc(): number {
   return last;
 }
 
-function waitTicks(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Options of {@link measureSubscriptionMemory}. */
+export interface MeasureOptions {
+  /** Also tally the growth by class from heap snapshots (slow for large counts). */
+  readonly classes?: boolean;
+  /** Drive ticks by hand (tests); default the system clock. */
+  readonly clock?: ManualClock;
+}
+
+/** Lets `n` ticks pass, at most about a second of them on the system clock (an idle run ticks once an hour). */
+async function ticks(server: MemoryServer, n: number, tickMs: number, manual: boolean): Promise<void> {
+  const count = manual ? n : Math.min(n, Math.max(1, Math.floor(1000 / tickMs)));
+  if (!manual && tickMs > 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return;
+  }
+  for (let i = 0; i < count; i++) await server.tick();
 }
 
 /** Opens the subscriptions of `kind` on `server`. */
@@ -51,22 +65,24 @@ export async function measureSubscriptionMemory(
   count: number,
   connections: number,
   tickMs: number,
-  classes = false,
+  options: MeasureOptions = {},
 ): Promise<MemoryMeasure> {
-  const server = startMemoryServer(tickMs);
+  const { classes = false, clock } = options;
+  const manual = clock !== undefined;
+  const server = startMemoryServer(tickMs, clock);
   try {
     // Warm up: the first subscriptions make the shared state (code, cities, encodings) that later ones reuse.
     const warm = await open(server, kind, 100, 1);
-    await waitTicks(Math.min(tickMs * 2, 300));
+    await ticks(server, 2, tickMs, manual);
     warm.close();
-    await waitTicks(Math.min(tickMs, 100));
+    await ticks(server, 1, tickMs, manual);
     const heap0 = heapAfterGc();
     const rss0 = process.memoryUsage().rss;
     const classes0: Map<string, ClassTally> | undefined = classes ? await heapClasses() : undefined;
     const subs = await open(server, kind, count, connections);
     const before = subs.delivered();
-    // A few ticks, at most a second: readings flow (busy), or nothing arrives after the first (idle).
-    await waitTicks(Math.min(tickMs * 3, 1000));
+    // A few ticks: readings flow (busy), or nothing arrives after the first (idle).
+    await ticks(server, 3, tickMs, manual);
     const heap1 = heapAfterGc();
     const rss1 = process.memoryUsage().rss;
     const delivered = subs.delivered() - before;

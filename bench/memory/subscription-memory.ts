@@ -7,12 +7,13 @@
  * (test/server/subscription-memory.test.ts).
  */
 import { create, toBinary } from "@bufbuild/protobuf";
-import { decodeFrameBatch, encodeFrameBatch, envelope, type Frame, type FrameSink } from "../../src/codec/tunnel/index.js";
+import { decodeFrameBatch, encodeFrameBatch, envelope, forEachEnvelope, type Frame, type FrameSink } from "../../src/codec/tunnel/index.js";
 import { GetWeatherRequestSchema } from "../../src/gen/weather_pb.js";
 import { createTunnelHandler, createWeatherRouter, type TunnelSocket } from "../../src/server/core.js";
 import { createSseRouteCore } from "../../src/server/sse/sse-route.js";
 import type { SseExchange, SseOutput } from "../../src/server/sse/exchange.js";
 import { weatherSseRouteOptions } from "../../src/server/weather/weather-sse-route.js";
+import { type Clock, systemClock } from "../../src/clock.js";
 import { CITIES } from "../../src/simulation/index.js";
 
 /** A set of live subscriptions that can be closed. */
@@ -28,18 +29,32 @@ export interface MemoryServer {
   openTunnel(count: number, connections: number): Promise<Subscriptions>;
   /** Opens `count` SSE subscriptions (each one response); resolves once each had its first reading. */
   openSse(count: number): Promise<Subscriptions>;
+  /** Lets one tick pass: waits `tickMs` on the system clock, or advances a manual one and lets the sends go out. */
+  tick(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A clock the caller moves (tests): ticks then come without waiting. */
+export interface ManualClock extends Clock {
+  advance(ms: number): void;
 }
 
 const codes = [...CITIES.keys()];
 const SUBSCRIBE_PATH = "/weather.WeatherService/SubscribeWeather";
 
-/** Starts the router (a real wall-clock ticker of `tickMs`) with the tunnel handler and the SSE route over it. */
-export function startMemoryServer(tickMs: number): MemoryServer {
+/** Lets this turn's I/O callbacks run (the tunnel and SSE send after the turn). */
+const afterIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Starts the router (a ticker of `tickMs` on `clock`, default the system
+ * clock) with the tunnel handler and the SSE route over it.
+ */
+export function startMemoryServer(tickMs: number, clock?: ManualClock): MemoryServer {
   const shutdown = new AbortController();
-  const router = createWeatherRouter({ tickMs, historyWindowMs: 60_000, shutdownSignal: shutdown.signal });
-  const tunnel = createTunnelHandler({ handlers: router.handlers, direct: [router.direct], maxStreams: 1_000_000 });
-  const sse = createSseRouteCore(weatherSseRouteOptions(router.handlers, { direct: [router.direct], keepaliveMs: 15_000 }));
+  const time: Clock = clock ?? systemClock;
+  const router = createWeatherRouter({ tickMs, historyWindowMs: 60_000, shutdownSignal: shutdown.signal, clock: time });
+  const tunnel = createTunnelHandler({ handlers: router.handlers, direct: [router.direct], maxStreams: 1_000_000, clock: time });
+  const sse = createSseRouteCore(weatherSseRouteOptions(router.handlers, { direct: [router.direct], keepaliveMs: 15_000, clock: time }));
 
   return {
     async openTunnel(count, connections) {
@@ -48,7 +63,7 @@ export function startMemoryServer(tickMs: number): MemoryServer {
       const opened = new Promise<void>((resolve) => (resolveOpened = resolve));
       const sockets: CountingSocket[] = [];
       for (let c = 0; c < connections; c++) {
-        // Every stream answers its newest reading at once: `count` data frames mean every one is open.
+        // Every stream answers its newest reading at once: `count` readings mean every one is open (near enough).
         const socket = new CountingSocket(() => {
           if (++delivered === count) resolveOpened();
         });
@@ -112,6 +127,16 @@ export function startMemoryServer(tickMs: number): MemoryServer {
       };
     },
 
+    async tick() {
+      if (clock === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, tickMs));
+        return;
+      }
+      clock.advance(tickMs);
+      await afterIo();
+      await afterIo();
+    },
+
     async close() {
       shutdown.abort();
       await tunnel.close();
@@ -132,7 +157,7 @@ function sseGet(cityCode: string): SseExchange {
   };
 }
 
-/** A tunnel socket whose client decodes what it is sent and counts the `data` frames (one per stream per message). */
+/** A tunnel socket whose client decodes what it is sent and counts the envelopes (readings) of `data` frames. */
 class CountingSocket implements TunnelSocket, FrameSink {
   readyState = 1;
   readonly bufferedAmount = 0;
@@ -149,8 +174,8 @@ class CountingSocket implements TunnelSocket, FrameSink {
     decodeFrameBatch(data, this);
   }
 
-  data(): void {
-    this.onData();
+  data(_streamId: number, buf: Uint8Array, start: number, end: number): void {
+    forEachEnvelope(buf, start, end, this.onData);
   }
 
   control(): void {}

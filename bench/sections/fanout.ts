@@ -15,12 +15,15 @@ export interface FanoutParams {
   /** Subscribers over SSE (one response each), included in `subscribers`. Default 0. */
   readonly sseSubscribers?: number;
   readonly windowMs: number;
+  /** Raw tunnel streams that read only the timestamp (bench/raw-fanout.ts) instead of SDK clients. Default false. */
+  readonly raw?: boolean;
 }
 
 export interface FanoutResult {
   readonly subscribers: number;
   readonly connections: number;
   readonly sseSubscribers: number;
+  readonly raw: boolean;
   readonly openMs: number;
   readonly deliveredPerSecond: number;
   readonly expectedPerSecond: number;
@@ -58,7 +61,8 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
   const server = await startServerChild(["live", String(FANOUT_TICK_MS), "600000"]);
   try {
     const empty = await server.heap();
-    const clients = await startFanoutChild(String(server.info["url"]), subscribers, connections, sseSubscribers);
+    const raw = params.raw ?? false;
+    const clients = await startFanoutChild(String(server.info["url"]), subscribers, connections, sseSubscribers, raw);
     try {
       await sleep(2000);
       await clients.command("start");
@@ -79,6 +83,7 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
         subscribers,
         connections,
         sseSubscribers,
+        raw,
         openMs: clients.openMs,
         deliveredPerSecond: (stats.messages / stats.ms) * 1000,
         expectedPerSecond: (subscribers * 1000) / FANOUT_TICK_MS,
@@ -108,7 +113,7 @@ export function fanoutRows(results: readonly FanoutResult[]): Row[] {
   const section = `5. Server fan-out: reference server (own process), tick ${FANOUT_TICK_MS} ms, Node subscribers in another process`;
   return results.flatMap((r) => {
     const sse = r.sseSubscribers > 0 ? ` + ${fmt(r.sseSubscribers)} of them on SSE` : "";
-    const name = `${fmt(r.subscribers)} subscribers on ${r.connections} WebSockets${sse}`;
+    const name = `${fmt(r.subscribers)} ${r.raw ? "raw " : ""}subscribers on ${r.connections} WebSockets${sse}`;
     const gate = r.subscribers >= 5000;
     const big = r.subscribers >= 20_000;
     const rss = r.rssSamplesBytes;
