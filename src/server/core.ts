@@ -13,7 +13,12 @@
 export { createWeatherRouter, type WeatherRouter, type WeatherRouterOptions } from "./weather/weather-router.js";
 export { createWeatherFetchHandler, type WeatherFetchHandlerOptions } from "./weather/weather-fetch-handler.js";
 export { weatherSseResume, type WeatherSseRouteOptions } from "./weather/weather-sse-route.js";
-export { createWeatherServiceImpl, REPORT_CITY_HEADER, type WeatherServiceConfig } from "./weather/weather-service.js";
+export {
+  createWeatherPushImpl,
+  createWeatherServiceImpl,
+  REPORT_CITY_HEADER,
+  type WeatherServiceConfig,
+} from "./weather/weather-service.js";
 export type { Replay, SourceReading, WeatherSource } from "./weather/weather-source.js";
 export { createSimulatedSource, type SimulatedSourceOptions } from "./weather/simulated-source.js";
 export {
@@ -32,5 +37,5 @@ export {
 export { createSseFetchHandler, type FetchHandler } from "./sse/sse-fetch-handler.js";
 export type { SseRouteOptions } from "./sse/sse-route.js";
 export { sseResume, type SseResume, type SseResumeOptions } from "./sse/sse-resume.js";
-export { directService, type DirectService } from "./call/direct-call.js";
+export { directService, type DirectService, type PushImpl, type PushSink, type PushStream } from "./call/direct-call.js";
 export { CITIES, type City, readingAt, tickAt } from "../simulation/index.js";
