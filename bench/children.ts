@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { ChildBytes, ChildUsage } from "./shared.js";
+import type { ChildBytes, ChildHeap, ChildUsage } from "./shared.js";
 
 /** Built next to the driver by bench/run.mjs. */
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -21,6 +21,8 @@ export interface ServerChild {
   readonly info: Record<string, unknown>;
   usage(): Promise<ChildUsage>;
   bytes(): Promise<ChildBytes>;
+  /** Full GCs, then the heap and RSS (the child runs with `--expose-gc`). */
+  heap(): Promise<ChildHeap>;
   stop(): Promise<void>;
 }
 
@@ -44,10 +46,13 @@ function readyMessage(child: ChildProcess, what: string, timeoutMs: number): Pro
 
 /** Starts `server-child.mjs` with `args` and waits for it to listen. */
 export async function startServerChild(args: readonly string[]): Promise<ServerChild> {
-  const child = fork(here("server-child.mjs"), [...args], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  const child = fork(here("server-child.mjs"), [...args], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: [...execArgv, "--expose-gc"],
+  });
   const info = await readyMessage(child, `server child (${args.join(" ")})`, 60_000);
   let nextId = 1;
-  const request = <T>(cmd: "usage" | "bytes" | "exit"): Promise<T> => {
+  const request = <T>(cmd: "usage" | "bytes" | "heap" | "exit"): Promise<T> => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       const onMessage = (m: unknown) => {
@@ -64,6 +69,7 @@ export async function startServerChild(args: readonly string[]): Promise<ServerC
     info,
     usage: () => request<ChildUsage>("usage"),
     bytes: () => request<ChildBytes>("bytes"),
+    heap: () => request<ChildHeap>("heap"),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -82,12 +88,23 @@ export interface FanoutChild {
   stop(): Promise<void>;
 }
 
-export async function startFanoutChild(url: string, subscribers: number, connections: number): Promise<FanoutChild> {
-  const child = fork(here("fanout-client.mjs"), [url, String(subscribers), String(connections)], {
+/**
+ * `sseSubscribers` of the `subscribers` go over SSE (one response each), the
+ * rest over `connections` WebSockets: SDK clients, or raw tunnel streams (`raw`).
+ */
+export async function startFanoutChild(
+  url: string,
+  subscribers: number,
+  connections: number,
+  sseSubscribers = 0,
+  raw = false,
+): Promise<FanoutChild> {
+  const args = [url, String(subscribers), String(connections), String(sseSubscribers), raw ? "raw" : "sdk"];
+  const child = fork(here("fanout-client.mjs"), args, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv,
   });
-  const ready = await readyMessage(child, `fan-out client (${subscribers} subscribers)`, 120_000);
+  const ready = await readyMessage(child, `fan-out client (${subscribers} subscribers)`, 300_000);
   return {
     openMs: Number(ready["openMs"]),
     command<T>(cmd: "start" | "stop") {

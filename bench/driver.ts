@@ -3,7 +3,7 @@
  * printed as one table and written to bench/results.json.
  *
  * Options: `--runs=N` (median of N, default 5), `--count=N` (messages per
- * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,scaleout,bundle,driver`,
+ * stream, default 200000), `--only=throughput,e2e,unary,wire,subs,fanout,memory,scaleout,bundle,driver`,
  * `--profile=path[,path]` (CDP CPU profile of a replay path, or `live-<path>`, or `unary-<row key>`
  * such as `unary-replay-tunnel-client`).
  * A complete default run writes bench/results.json and the results section of
@@ -23,11 +23,12 @@ import { fanoutRows, measureFanout } from "./sections/fanout.js";
 import { measureScaleOut, scaleOutRows } from "./sections/scaleout.js";
 import { endToEndRows, LIVE_TICK_MS, measureEndToEnd, measureLiveWire } from "./sections/live.js";
 import { manySubsRows, measureManySubs } from "./sections/many-subs.js";
+import { measureMemory, memoryRows } from "./sections/memory.js";
 import { measureThroughput, throughputRows } from "./sections/throughput.js";
 import { measureUnary, unaryRows } from "./sections/unary.js";
 import { wireRows } from "./sections/wire.js";
 
-const SECTIONS = ["driver", "throughput", "e2e", "unary", "wire", "subs", "fanout", "scaleout", "bundle"] as const;
+const SECTIONS = ["driver", "throughput", "e2e", "unary", "wire", "subs", "fanout", "memory", "scaleout", "bundle"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const benchDir = fileURLToPath(new URL("../../", import.meta.url));
@@ -139,9 +140,22 @@ async function main(): Promise<void> {
     }
     if (wants("fanout")) {
       const fanout = [];
-      for (const n of [1000, 5000]) fanout.push(await measureFanout(n, 4, 5000, log));
+      for (const n of [1000, 5000]) fanout.push(await measureFanout({ subscribers: n, connections: 4, windowMs: 5000 }, log));
+      // Issue 22: 20,000 on one instance, over a minute so that memory shows whether it stays flat; raw
+      // tunnel subscribers (bench/raw-fanout.ts) so that the client process keeps up on 2 cores, and the
+      // 5,000 row again with them, side by side.
+      const raw = { windowMs: 60_000, raw: true };
+      fanout.push(await measureFanout({ ...raw, subscribers: 5000, connections: 4 }, log));
+      fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4 }, log));
+      fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 40 }, log));
+      fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4, sseSubscribers: 2000 }, log));
       data["fanout"] = fanout;
       rows.push(...fanoutRows(fanout));
+    }
+    if (wants("memory")) {
+      const memory = await measureMemory(log);
+      data["memory"] = memory;
+      rows.push(...memoryRows(memory));
     }
     if (wants("scaleout")) {
       const scaleOut = await measureScaleOut([5000, 20_000], 5000, log);

@@ -1,12 +1,15 @@
 /**
- * Many subscribers in one Node process: `node fanout-client.mjs <url[,url…]> <subscribers> <connections>`.
+ * Many subscribers in one Node process: `node fanout-client.mjs <url[,url…]> <subscribers> <connections> [sseSubscribers]`.
  * Each connection is one `createWeatherClient` (one WebSocket) carrying its
- * share of the subscriptions; with several URLs (instances) the connections go to them in turn. Reports `ready` when every subscription had a
+ * share of the subscriptions (with several URLs, instances, the connections go to them in turn); `sseSubscribers` of them go over SSE instead
+ * (one response each, through one SSE-only client). With `raw` as the fifth
+ * argument the WebSocket subscribers are raw tunnel streams (raw-fanout.ts). Reports `ready` when every subscription had a
  * message, then measures between `start` and `stop` commands.
  */
 import { WebSocket } from "ws";
 import { alwaysActive, createWeatherClient } from "../src/index.js";
 import { CITIES } from "../src/simulation/index.js";
+import { openRawConnection } from "./raw-fanout.js";
 import type { ChildUsage } from "./shared.js";
 
 export interface FanoutStats {
@@ -17,28 +20,32 @@ export interface FanoutStats {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly reconnects: number;
+  /** Tick-to-delivery p99 of the SSE subscribers alone (NaN without any). */
+  readonly sseP99Ms: number;
   /** CPU between start and stop (µs), RSS at stop. */
   readonly usage: ChildUsage;
 }
 
 type Command = { readonly cmd: "start" } | { readonly cmd: "stop" } | { readonly cmd: "exit" };
 
-const [urlsArg = "", subscribersArg = "0", connectionsArg = "1"] = process.argv.slice(2);
-const urls = urlsArg.split(",");
+const [url = "", subscribersArg = "0", connectionsArg = "1", sseArg = "0", mode = "sdk"] = process.argv.slice(2);
+const urls = url.split(",");
 const subscribers = Number(subscribersArg);
 const connections = Number(connectionsArg);
+const sseSubscribers = Number(sseArg);
 const codes = [...CITIES.keys()];
 const now = () => performance.timeOrigin + performance.now();
 
 let recording = false;
 let latencies: number[] = [];
+let sseLatencies: number[] = [];
 let reconnects = 0;
 let startedAt = 0;
 let cpuAtStart = process.cpuUsage();
 let ready = 0;
 const t0 = performance.now();
 
-const clients = Array.from({ length: connections }, (_, i) =>
+const clients = Array.from({ length: mode === "raw" ? 0 : connections }, (_, i) =>
   createWeatherClient({
     baseUrl: urls[i % urls.length] ?? "",
     transports: ["websocket"],
@@ -47,16 +54,42 @@ const clients = Array.from({ length: connections }, (_, i) =>
     webSocketOptions: { connectTimeoutMs: 30_000 },
   }),
 );
-for (let i = 0; i < subscribers; i++) {
-  const client = clients[i % connections];
+const sseClient = createWeatherClient({ baseUrl: urls[0] ?? url, transports: ["sse"], lifecycle: alwaysActive });
+const onFirst = () => {
+  if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
+};
+const raw: { close(): void }[] = [];
+if (mode === "raw") {
+  const perConnection: string[][] = Array.from({ length: connections }, () => []);
+  for (let i = sseSubscribers; i < subscribers; i++) perConnection[i % connections]?.push(codes[i % codes.length] ?? "NYC");
+  for (const cities of perConnection) {
+    raw.push(
+      openRawConnection(
+        url,
+        cities,
+        (timestampMs) => {
+          if (recording) latencies.push(now() - timestampMs);
+        },
+        onFirst,
+      ),
+    );
+  }
+}
+for (let i = 0; i < (mode === "raw" ? sseSubscribers : subscribers); i++) {
+  const sse = i < sseSubscribers;
+  const client = sse ? sseClient : clients[i % connections];
   if (client === undefined) throw new Error("no client");
   const sub = client.subscribeWeather({ cityCode: codes[i % codes.length] ?? "NYC" });
   let first = true;
   sub.onMessage((m) => {
-    if (recording) latencies.push(now() - Number(m.timestamp));
+    if (recording) {
+      const latency = now() - Number(m.timestamp);
+      latencies.push(latency);
+      if (sse) sseLatencies.push(latency);
+    }
     if (first) {
       first = false;
-      if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
+      onFirst();
     }
   });
   sub.onState((s) => {
@@ -72,6 +105,7 @@ function percentile(sorted: Float64Array, p: number): number {
 process.on("message", (message: Command) => {
   if (message.cmd === "start") {
     latencies = [];
+    sseLatencies = [];
     recording = true;
     startedAt = performance.now();
     cpuAtStart = process.cpuUsage();
@@ -88,6 +122,7 @@ process.on("message", (message: Command) => {
       p99Ms: percentile(sorted, 0.99),
       maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] ?? Number.NaN),
       reconnects,
+      sseP99Ms: percentile(Float64Array.from(sseLatencies).sort(), 0.99),
       usage: {
         userUs: cpu.user,
         systemUs: cpu.system,
@@ -99,6 +134,8 @@ process.on("message", (message: Command) => {
     return;
   }
   for (const client of clients) client.close();
+  for (const connection of raw) connection.close();
+  sseClient.close();
   process.exit(0);
 });
 process.on("disconnect", () => process.exit(0));

@@ -9,7 +9,7 @@ const root = new URL("..", import.meta.url).pathname;
 const outdir = `${root}bench/results/build`;
 await build({
   absWorkingDir: root,
-  entryPoints: ["bench/driver.ts", "bench/server-child.ts", "bench/fanout-client.ts"],
+  entryPoints: ["bench/driver.ts", "bench/server-child.ts", "bench/fanout-client.ts", "bench/memory-child.ts"],
   outdir,
   outExtension: { ".js": ".mjs" },
   bundle: true,

@@ -3,7 +3,8 @@
  * `node server-child.mjs replay <count>` or `node server-child.mjs live <tickMs> <historyWindowMs>`.
  * Reports `{ type: "ready", … }` over IPC, then answers {@link ChildCommand}s.
  */
-import type { ChildBytes, ChildCommand, ChildUsage } from "./shared.js";
+import { heapAfterGc } from "./memory/measure.js";
+import type { ChildBytes, ChildCommand, ChildHeap, ChildUsage } from "./shared.js";
 import { startLiveServers } from "./servers/live-servers.js";
 import { startRedisServer } from "./servers/redis-server.js";
 import { startReplayServer } from "./servers/replay-server.js";
@@ -66,6 +67,11 @@ process.on("message", (message: ChildCommand) => {
     case "bytes":
       send({ id: message.id, result: running.bytes() });
       return;
+    case "heap": {
+      const result: ChildHeap = { heapBytes: heapAfterGc(), rssBytes: process.memoryUsage().rss };
+      send({ id: message.id, result });
+      return;
+    }
     case "exit":
       void running.close().finally(() => {
         send({ id: message.id, result: null });

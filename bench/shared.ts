@@ -57,7 +57,13 @@ export interface PageApi {
 }
 
 /** Commands the driver sends to a server child over IPC. */
-export type ChildCommand = { readonly id: number; readonly cmd: "usage" | "bytes" | "exit" };
+export type ChildCommand = { readonly id: number; readonly cmd: "usage" | "bytes" | "heap" | "exit" };
+
+/** Heap of a child after full GCs, and its RSS then. */
+export interface ChildHeap {
+  readonly heapBytes: number;
+  readonly rssBytes: number;
+}
 
 /** Resource usage of a child process. */
 export interface ChildUsage {

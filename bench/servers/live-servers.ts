@@ -20,7 +20,8 @@ export interface LiveServers {
 }
 
 export async function startLiveServers(tickMs: number, historyWindowMs: number): Promise<LiveServers> {
-  const server: WeatherServer = createWeatherServer({ tickMs, historyWindowMs, onError: () => undefined });
+  // 20,000 fan-out subscribers over 4 WebSockets are 5,000 streams a connection, over the default limit of 4,096.
+  const server: WeatherServer = createWeatherServer({ tickMs, historyWindowMs, onError: () => undefined, tunnel: { maxStreams: 10_000 } });
   const { url, port } = await server.listen(0);
 
   const city = findCity(CITY);

@@ -14,7 +14,12 @@
 export { createWeatherRouter, type WeatherRouter, type WeatherRouterOptions } from "./weather/weather-router.js";
 export { createWeatherFetchHandler, type WeatherFetchHandlerOptions } from "./weather/weather-fetch-handler.js";
 export { weatherSseResume, type WeatherSseRouteOptions } from "./weather/weather-sse-route.js";
-export { createWeatherServiceImpl, REPORT_CITY_HEADER, type WeatherServiceConfig } from "./weather/weather-service.js";
+export {
+  createWeatherPushImpl,
+  createWeatherServiceImpl,
+  REPORT_CITY_HEADER,
+  type WeatherServiceConfig,
+} from "./weather/weather-service.js";
 export type { Replay, SourceReading, WeatherSource } from "./weather/weather-source.js";
 export { createSimulatedSource, type SimulatedSourceOptions } from "./weather/simulated-source.js";
 export {
@@ -43,5 +48,5 @@ export {
   type SseTickets,
 } from "./auth/index.js";
 export { SSE_TICKET_PARAM, SSE_TICKET_PATH } from "./sse/sse-route.js";
-export { directService, type DirectService } from "./call/direct-call.js";
+export { directService, type DirectService, type PushImpl, type PushSink, type PushStream } from "./call/direct-call.js";
 export { CITIES, type City, readingAt, tickAt } from "../simulation/index.js";

@@ -1,5 +1,5 @@
 import { create, type DescMessage, type DescService, type Message, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createServiceImplSpec, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createServiceImplSpec, type HandlerContext, type MethodImplSpec, type ServiceImpl } from "@connectrpc/connect";
 import {
   createMethodSerializationLookup,
   invokeUnaryImplementation,
@@ -32,7 +32,53 @@ export interface DirectMethod {
   readonly output: Serialization<Message>;
   /** Envelopes of frozen output messages: they cannot change, so one encoding serves every call that sends them. */
   readonly frozenEnvelopes: WeakMap<object, Uint8Array>;
+  /**
+   * The frozen message encoded last and its envelope: a fan-out sends one
+   * reading to all its subscribers in a row, so this spares the `WeakMap`
+   * lookup for all but the first.
+   */
+  readonly lastFrozen: { message: object | undefined; envelope: Uint8Array | undefined };
+  /** The push form of a server-streaming method, used when no interceptor applies. */
+  readonly push: PushImpl | undefined;
 }
+
+/**
+ * Where a {@link PushImpl} delivers: the call itself, so a subscriber costs
+ * no async generator, promise or closure per message.
+ */
+export interface PushSink {
+  /**
+   * Sends one response message. Returns false once the call wants no more
+   * for now (flow control, or it is over): the stream keeps what arrives
+   * after that (bounded) until {@link PushStream.resume}, or drops it once
+   * the call ended.
+   */
+  send(message: MessageInitShape<DescMessage>): boolean;
+  /** Ends the call: OK without `error`; otherwise as a handler that threw it. */
+  close(error?: unknown): void;
+}
+
+/** A running push stream, as the call drives it. */
+export interface PushStream {
+  /** The sink takes messages again after {@link PushSink.send} returned false. */
+  resume(): void;
+  /** The call is over (ended, cancelled, or aborted): stop producing and let go of everything. */
+  stop(): void;
+}
+
+/**
+ * A server-streaming method in push form: instead of an async iterable, it
+ * starts a stream that calls `sink.send` as messages arrive (from a
+ * subscriber list, say) and returns at once. A transport that calls the
+ * implementation directly (the tunnel, SSE) uses it when no interceptor
+ * applies; connect's HTTP handlers and calls with interceptors keep the
+ * async-iterable form, which must send the same messages. The request is
+ * parsed; `ctx` is the call's context (its `signal` is made on first read,
+ * which costs an `AbortController` and listeners: a push stream learns of the
+ * end from {@link PushStream.stop} instead).
+ * @throws whatever the async-iterable form would throw before its first message; the call ends with it.
+ */
+export type PushImpl = (request: Message, ctx: HandlerContext, sink: PushSink) => PushStream;
 
 /**
  * Describes an implementation for transports to call directly, through
@@ -46,6 +92,10 @@ export interface DirectMethod {
  * `maxTimeoutMs`, `requestGate`) the router was given for it, so every
  * transport serves the same thing.
  *
+ * `push` gives server-streaming methods a push form ({@link PushImpl}) by
+ * their local name (`subscribeWeather`), which these transports then call
+ * instead of the async-iterable one when no interceptor applies.
+ *
  * A response message the implementation returns or yields frozen
  * (`Object.freeze`) is encoded once and its bytes reused for every call that
  * sends the same object: freeze a message only when nothing in it, nested
@@ -55,6 +105,7 @@ export function directService<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
   routerOptions: Partial<UniversalHandlerOptions> = {},
+  push: Partial<Record<keyof ServiceImpl<S>, PushImpl>> = {},
 ): DirectService {
   const options = validateUniversalHandlerOptions(routerOptions);
   const spec = createServiceImplSpec(service, impl);
@@ -68,6 +119,8 @@ export function directService<S extends DescService>(
         input: serialization.getI(true),
         output: serialization.getO(true),
         frozenEnvelopes: new WeakMap(),
+        lastFrozen: { message: undefined, envelope: undefined },
+        push: m.kind === "server_streaming" ? (push as Record<string, PushImpl | undefined>)[m.method.localName] : undefined,
       };
     }),
   };
@@ -87,19 +140,22 @@ const noop = (): void => undefined;
  * HTTP protocol layers; it reports to the sink exactly what the universal
  * handler's call would for the same method.
  */
-export class DirectCall extends ServerCall {
+export class DirectCall extends ServerCall implements PushSink {
   private readonly method: DirectMethod;
   private readonly context: DirectContext;
   /** The handler's output: messages, or (unwrapped server streams) their init shapes. */
   private output: AsyncIterator<MessageInitShape<DescMessage>> | undefined;
+  /** The stream of a method called in push form. */
+  private pushed: PushStream | undefined;
+  /** The request, until the handler starts (a view would keep the whole received message alive). */
+  private input: CallInit["input"] | undefined;
+  private readonly onError: (error: unknown) => void;
 
-  constructor(
-    private readonly init: CallInit,
-    method: DirectMethod,
-    sink: UniversalCallSink,
-  ) {
+  constructor(init: CallInit, method: DirectMethod, sink: UniversalCallSink) {
     super(sink);
     this.method = method;
+    this.input = init.input;
+    this.onError = init.onError;
     const { spec, options } = method;
     const unary = spec.kind === "unary";
     const header = prepareRequestHeader(init.header, unary);
@@ -124,6 +180,7 @@ export class DirectCall extends ServerCall {
 
   protected stop(reason: unknown): void {
     this.context.abort(reason);
+    this.pushed?.stop();
     // A handler that ignores its signal stops at its next yield.
     this.output?.return?.(undefined).catch(noop);
   }
@@ -134,9 +191,11 @@ export class DirectCall extends ServerCall {
 
   private async runUnary(timeoutError: ConnectError | undefined): Promise<void> {
     const { spec, input } = this.method;
-    if (spec.kind !== "unary" || !(this.init.input instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
+    const body = this.input;
+    this.input = undefined;
+    if (spec.kind !== "unary" || !(body instanceof Uint8Array)) throw new Error("unreachable: not a unary call");
     if (timeoutError !== undefined) throw timeoutError;
-    const request = input.parse(this.init.input.subarray(ENVELOPE_HEADER_BYTES));
+    const request = input.parse(body.subarray(ENVELOPE_HEADER_BYTES));
     const { interceptors } = this.method.options;
     // With no interceptor to apply, connect's invocation would only wrap the call in objects and closures.
     const response =
@@ -150,7 +209,17 @@ export class DirectCall extends ServerCall {
 
   private startStream(timeoutError: ConnectError | undefined): void {
     const { spec, input, options } = this.method;
-    const body = this.init.input;
+    const body = this.input;
+    this.input = undefined;
+    if (body === undefined) throw new Error("unreachable: a call starts once");
+    if (spec.kind === "server_streaming" && options.interceptors.length === 0 && body instanceof Uint8Array && this.method.push) {
+      // Fan-out at its cheapest: the implementation sends into this call from its subscriber list.
+      if (timeoutError !== undefined) throw timeoutError;
+      const pushed = this.method.push(input.parse(body.subarray(ENVELOPE_HEADER_BYTES)), this.context, this);
+      if (this.done) pushed.stop();
+      else this.pushed = pushed;
+      return;
+    }
     if (spec.kind === "server_streaming" && options.interceptors.length === 0 && body instanceof Uint8Array) {
       // The hot path of fan-out: with no interceptor to apply, connect's wrapper
       // would only add async-iterator hops (its `normalize` is done in pump).
@@ -171,7 +240,28 @@ export class DirectCall extends ServerCall {
     void this.pump();
   }
 
+  send(message: MessageInitShape<DescMessage>): boolean {
+    if (this.done) return false;
+    try {
+      this.emit(this.envelopeOf(message));
+    } catch (e) {
+      this.close(e);
+      return false;
+    }
+    return !this.paused && !this.done;
+  }
+
+  close(error?: unknown): void {
+    if (this.done) return;
+    this.pushed?.stop();
+    this.end(error);
+  }
+
   protected async pump(): Promise<void> {
+    if (this.pushed !== undefined) {
+      this.pushed.resume();
+      return;
+    }
     const it = this.output;
     if (it === undefined) return;
     while (!this.done && !this.paused) {
@@ -200,13 +290,20 @@ export class DirectCall extends ServerCall {
 
   /** The envelope of one output message; a frozen message is encoded once for all calls. */
   private envelopeOf(value: MessageInitShape<DescMessage>): Uint8Array {
-    const { output, frozenEnvelopes, spec } = this.method;
+    const { output, frozenEnvelopes, lastFrozen, spec } = this.method;
+    // Only a frozen message gets here as `message` (and an envelope), and a frozen one cannot have changed.
+    if (value === lastFrozen.message && lastFrozen.envelope !== undefined) return lastFrozen.envelope;
     const frozen = Object.isFrozen(value);
-    const cached = frozen ? frozenEnvelopes.get(value) : undefined;
-    if (cached !== undefined) return cached;
-    // create() returns a message of the schema as it is, as connect's normalize does.
-    const encoded = envelope(output.serialize(create(spec.method.output, value)));
-    if (frozen) frozenEnvelopes.set(value, encoded);
+    let encoded = frozen ? frozenEnvelopes.get(value) : undefined;
+    if (encoded === undefined) {
+      // create() returns a message of the schema as it is, as connect's normalize does.
+      encoded = envelope(output.serialize(create(spec.method.output, value)));
+      if (frozen) frozenEnvelopes.set(value, encoded);
+    }
+    if (frozen) {
+      lastFrozen.message = value;
+      lastFrozen.envelope = encoded;
+    }
     return encoded;
   }
 
@@ -247,7 +344,7 @@ export class DirectCall extends ServerCall {
       );
       return encoded;
     } catch (e) {
-      this.init.onError(e);
+      this.onError(e);
       return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
     }
   }

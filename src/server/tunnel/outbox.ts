@@ -8,7 +8,7 @@ import { type ControlFrame, type DataFrame, encodeFrameBatch, type Frame } from 
  * that outlive young-generation GCs.
  */
 export interface DataSlot {
-  /** The stream's latest `data` frame; once sent, its chunks are released (empty), which marks it stale. */
+  /** The stream's `data` frame; once sent, its chunks are released (empty) until the stream sends again. */
   frame: (DataFrame & { readonly chunks: Uint8Array[] }) | undefined;
 }
 
@@ -44,14 +44,18 @@ export class Outbox {
    */
   queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void {
     this.dataBytes += envelopes.length;
-    // A frame of this turn holds at least one chunk; a sent one holds none.
-    if (slot.frame !== undefined && slot.frame.chunks.length > 0) {
-      slot.frame.chunks.push(envelopes);
-      return;
+    // A frame of this turn holds at least one chunk; a sent one holds none, and is queued again
+    // for this turn (a subscriber sends every tick: no frame or array per message).
+    const frame = slot.frame;
+    if (frame === undefined) {
+      slot.frame = { kind: "data", streamId, chunks: [envelopes] };
+      this.pending.push(slot.frame);
+    } else {
+      const queued = frame.chunks.length > 0;
+      frame.chunks.push(envelopes);
+      if (queued) return;
+      this.pending.push(frame);
     }
-    const frame = { kind: "data" as const, streamId, chunks: [envelopes] };
-    slot.frame = frame;
-    this.pending.push(frame);
     this.schedule();
   }
 

@@ -89,6 +89,10 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
     const current = tickAt(clock.now(), tickMs);
     for (let tick = state.deliveredTick + 1; tick <= current && state.listeners.size > 0; tick++) {
       const reading = tickReading(state, tick);
+      // Every follower gets this one object: frozen, so the tunnel encodes it once, also for a tick
+      // delivered late (a busy event loop) that is no longer the newest.
+      Object.freeze(reading.plain);
+      Object.freeze(reading.extended);
       for (const listener of state.listeners) listener(reading);
     }
     state.deliveredTick = current;

@@ -5,7 +5,7 @@ import { WeatherService } from "../../gen/weather_pb.js";
 import { type DirectService, directService } from "../call/direct-call.js";
 import { requirePositive } from "../call/runtime.js";
 import { createSimulatedSource } from "./simulated-source.js";
-import { createWeatherServiceImpl } from "./weather-service.js";
+import { createWeatherPushImpl, createWeatherServiceImpl, type WeatherServiceConfig } from "./weather-service.js";
 import type { WeatherSource } from "./weather-source.js";
 
 /** Options of {@link createWeatherRouter}; every one has a default. */
@@ -56,15 +56,18 @@ export function createWeatherRouter(options: WeatherRouterOptions = {}): Weather
   const routerOptions = { interceptors: options.interceptors, acceptCompression: options.acceptCompression ?? [] };
   const clock = options.clock ?? systemClock;
   const source = options.source ?? createSimulatedSource({ tickMs, historyWindowMs, clock });
-  const impl = createWeatherServiceImpl({
+  const config: WeatherServiceConfig = {
     source,
     historyWindowMs,
     maxReportBatch,
     clock,
     shutdownSignal: options.shutdownSignal ?? new AbortController().signal,
-  });
+  };
+  const impl = createWeatherServiceImpl(config);
   const router = createConnectRouter(routerOptions);
   router.service(WeatherService, impl);
-  // The same implementation and router options: the tunnel calls it without connect's HTTP layers.
-  return { handlers: router.handlers, direct: directService(WeatherService, impl, routerOptions), source };
+  // The same implementation and router options: the tunnel and SSE call it without connect's HTTP layers,
+  // and SubscribeWeather in push form (a follower slot per subscriber) when no interceptor applies.
+  const direct = directService(WeatherService, impl, routerOptions, createWeatherPushImpl(config));
+  return { handlers: router.handlers, direct, source };
 }

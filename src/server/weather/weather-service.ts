@@ -3,7 +3,9 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { Clock } from "../../clock.js";
 import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../codec/resume.js";
 import { type GetWeatherRequest, type WeatherResponse, WeatherResponseSchema, type WeatherService } from "../../gen/weather_pb.js";
+import type { PushImpl } from "../call/direct-call.js";
 import { createAsyncQueue } from "./async-queue.js";
+import { type PushContext, PushSubscription } from "./push-subscription.js";
 import { ReadingFeed } from "./reading-feed.js";
 import type { SourceReading, WeatherSource } from "./weather-source.js";
 
@@ -174,6 +176,38 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
       .finally(() => feed.stop());
     return out;
   }
+}
+
+/**
+ * `SubscribeWeather` in push form, for the transports that call the
+ * implementation directly (the tunnel, SSE): the same readings, order,
+ * resume and flow control as {@link createWeatherServiceImpl}'s, with a slot
+ * in the city's follower list per subscriber in place of an async generator,
+ * a feed and a parked promise. Pass it to `directService` with the
+ * implementation made from the same `config`.
+ */
+export function createWeatherPushImpl(config: WeatherServiceConfig): { readonly subscribeWeather: PushImpl } {
+  const { source, clock, shutdownSignal } = config;
+  const shared: PushContext = { source, maxQueued: config.maxQueuedReadings ?? 4096, open: new Set() };
+  // One listener for every subscriber: a shutdown ends each with Unavailable so clients resume elsewhere.
+  // After the current task's other listeners, as the async-iterable form ends: a transport that ends its
+  // streams itself on shutdown (the tunnel sends go_away first) comes first.
+  const endAll = (): void => {
+    for (const sub of [...shared.open]) sub.fail(endReason(undefined, shutdownSignal));
+  };
+  shutdownSignal.addEventListener("abort", () => queueMicrotask(endAll), { once: true });
+  return {
+    subscribeWeather(request, ctx, sink) {
+      const req = request as GetWeatherRequest;
+      requireCityCode(req.cityCode);
+      const cursor = resumeCursor(ctx, clock, config.historyWindowMs);
+      if (shutdownSignal.aborted) throw endReason(undefined, shutdownSignal);
+      // Follows first (in the constructor), then reads what came before: nothing falls between the two.
+      const sub = new PushSubscription(shared, req, sink);
+      sub.start(ctx, cursor).catch((e: unknown) => sub.fail(e));
+      return sub;
+    },
+  };
 }
 
 function pick(reading: SourceReading, extended: boolean): WeatherResponse {

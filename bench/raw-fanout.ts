@@ -1,0 +1,106 @@
+/**
+ * The fan-out section's light subscribers: raw tunnel streams on a `ws`
+ * socket that read only each reading's `timestamp`, so that 20,000 of them
+ * at 10 readings/s fit in one client process next to the server on a small
+ * machine and the rows measure the server. (The SDK's own per-message cost
+ * is what sections 1–4 measure.)
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { WebSocket } from "ws";
+import {
+  decodeFrameBatch,
+  encodeFrameBatch,
+  envelope,
+  ENVELOPE_HEADER_BYTES,
+  type Frame,
+  TUNNEL_SUBPROTOCOL,
+} from "../src/codec/tunnel/index.js";
+import { GetWeatherRequestSchema } from "../src/gen/weather_pb.js";
+
+const SUBSCRIBE_PATH = "/weather.WeatherService/SubscribeWeather";
+/** Credit for a whole run (10 readings/s of ~50 B): no window updates needed. */
+const WINDOW = 1 << 30;
+const PING_MS = 5000;
+
+/** Opens `count` subscriptions over one socket; `onReading(timestampMs)` per reading, `onFirst` per stream's first. */
+export function openRawConnection(
+  url: string,
+  cityCodes: readonly string[],
+  onReading: (timestampMs: number) => void,
+  onFirst: () => void,
+): { close(): void } {
+  const socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws`, TUNNEL_SUBPROTOCOL, { perMessageDeflate: false });
+  socket.binaryType = "nodebuffer";
+  const seen = new Uint8Array(cityCodes.length * 2 + 2);
+  let ping: NodeJS.Timeout | undefined;
+  socket.on("open", () => {
+    const frames: Frame[] = [{ kind: "hello", streamId: 0, headers: [] }];
+    cityCodes.forEach((cityCode, i) => {
+      const streamId = i * 2 + 1;
+      frames.push(
+        { kind: "open", streamId, path: SUBSCRIBE_PATH, headers: [], initialWindow: WINDOW },
+        { kind: "data", streamId, chunks: [envelope(toBinary(GetWeatherRequestSchema, create(GetWeatherRequestSchema, { cityCode })))] },
+        { kind: "halfClose", streamId },
+      );
+    });
+    socket.send(encodeFrameBatch(frames));
+    ping = setInterval(() => socket.send(encodeFrameBatch([{ kind: "ping", streamId: 0, payload: 1 }])), PING_MS);
+  });
+  socket.on("message", (data: Buffer) => {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    decodeFrameBatch(bytes, {
+      data(streamId, buf, start, end) {
+        for (let pos = start; pos + ENVELOPE_HEADER_BYTES <= end;) {
+          const length = ((buf[pos + 1] ?? 0) << 24) | ((buf[pos + 2] ?? 0) << 16) | ((buf[pos + 3] ?? 0) << 8) | (buf[pos + 4] ?? 0);
+          const body = pos + ENVELOPE_HEADER_BYTES;
+          onReading(readTimestamp(buf, body, body + length));
+          pos = body + length;
+        }
+        const slot = (streamId - 1) / 2;
+        if (seen[slot] === 0) {
+          seen[slot] = 1;
+          onFirst();
+        }
+      },
+      control(frame) {
+        if (frame.kind === "end") console.error(`stream ${frame.streamId} ended: ${frame.code} ${frame.message}`);
+      },
+    });
+  });
+  socket.on("close", () => clearInterval(ping));
+  return { close: () => socket.close() };
+}
+
+/** Field 4 (`timestamp`, int64 as a varint) of a `WeatherResponse`, without decoding the rest. */
+function readTimestamp(buf: Uint8Array, start: number, end: number): number {
+  let pos = start;
+  while (pos < end) {
+    const tag = buf[pos++] ?? 0;
+    const wire = tag & 7;
+    if (tag === 0x20) {
+      let value = 0;
+      let scale = 1;
+      for (;;) {
+        const b = buf[pos++] ?? 0;
+        value += (b & 0x7f) * scale;
+        if (b < 0x80) return value;
+        scale *= 128;
+      }
+    }
+    if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 0) while ((buf[pos++] ?? 0) >= 0x80);
+    else if (wire === 2) {
+      let length = 0;
+      let scale = 1;
+      for (;;) {
+        const b = buf[pos++] ?? 0;
+        length += (b & 0x7f) * scale;
+        if (b < 0x80) break;
+        scale *= 128;
+      }
+      pos += length;
+    } else return Number.NaN;
+  }
+  return Number.NaN;
+}

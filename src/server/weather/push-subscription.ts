@@ -1,0 +1,164 @@
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
+import type { GetWeatherRequest } from "../../gen/weather_pb.js";
+import type { PushSink, PushStream } from "../call/direct-call.js";
+import type { SourceReading, WeatherSource } from "./weather-source.js";
+
+/** What every push subscription of one service shares. */
+export interface PushContext {
+  readonly source: WeatherSource;
+  /** Most readings held for a call that is not taking them; past it the call catches up from history. */
+  readonly maxQueued: number;
+  /** Open subscriptions, ended with `Unavailable` when the server shuts down (one listener for all). */
+  readonly open: Set<PushSubscription>;
+}
+
+/**
+ * One `SubscribeWeather` call in push form: a slot in the city's follower
+ * list that sends each reading straight into the call. It keeps the
+ * semantics of the async-iterable form exactly: follow first, then the
+ * newest reading or the replay after the resume cursor; a cursor drops
+ * whatever is not after the last reading sent (a reading can arrive both
+ * live and in a replay); while the call is paused (flow control) or still
+ * starting, readings wait in a queue of at most `maxQueued`, past which
+ * they are dropped and the call catches up from the source's history.
+ *
+ * Per subscriber it holds this object, one listener closure and the source's
+ * unfollow function; the queue exists only while readings wait.
+ */
+export class PushSubscription implements PushStream {
+  private readonly cityCode: string;
+  private readonly extended: boolean;
+  /** Timestamp of the last reading sent (or the resume cursor): only later readings go out. */
+  private cursor = -1n;
+  /** Readings waiting while the call is starting, paused or catching up; undefined while readings go straight out. */
+  private queue: SourceReading[] | undefined = [];
+  private head = 0;
+  /** The queue overflowed: catch up from history before sending anything newer. */
+  private fellBehind = false;
+  /** The call asked for no more until `resume`. */
+  private paused = false;
+  /** Reading the newest reading or history (starting, catching up): live readings wait behind it. */
+  private loading = true;
+  private stopped = false;
+  private readonly unfollow: () => void;
+
+  constructor(
+    private readonly shared: PushContext,
+    req: GetWeatherRequest,
+    private readonly sink: PushSink,
+  ) {
+    this.cityCode = req.cityCode;
+    this.extended = req.extended;
+    // Follows before it joins `open`: an unknown city throws here, leaving nothing behind.
+    this.unfollow = shared.source.follow(req.cityCode, this.onReading);
+    shared.open.add(this);
+  }
+
+  /** Sends the newest reading (no cursor) or the replay after `cursor`, then what arrived meanwhile. */
+  async start(ctx: HandlerContext, cursor: bigint | undefined): Promise<void> {
+    const source = this.shared.source;
+    if (cursor === undefined) {
+      const newest = source.newest(this.cityCode);
+      const reading = newest instanceof Promise ? await newest : newest;
+      if (this.stopped) return;
+      this.release([reading]);
+    } else {
+      const replay = await source.replay(this.cityCode, cursor);
+      if (this.stopped) return;
+      ctx.responseHeader.set(RESUME_STATUS_HEADER, replay.gap ? "gap" : "recovered");
+      this.cursor = cursor;
+      this.release(replay.readings);
+    }
+  }
+
+  resume(): void {
+    if (this.stopped || !this.paused) return;
+    this.paused = false;
+    if (!this.loading) this.drain();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue = undefined;
+    this.unfollow();
+    this.shared.open.delete(this);
+  }
+
+  /** Ends the call with `error` (shutdown, a failed catch-up). */
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    this.sink.close(error);
+  }
+
+  private readonly onReading = (reading: SourceReading): void => {
+    if (this.stopped) return;
+    if (this.queue === undefined) {
+      this.send(reading);
+      return;
+    }
+    const queue = this.queue;
+    if (queue.length - this.head < this.shared.maxQueued) {
+      queue.push(reading);
+      return;
+    }
+    this.fellBehind = true;
+    this.queue = [];
+    this.head = 0;
+  };
+
+  /** Sends `reading` if it is after the cursor; false once the call wants no more for now. */
+  private send(reading: SourceReading): boolean {
+    if (reading.timestamp <= this.cursor) return true;
+    this.cursor = reading.timestamp;
+    if (this.sink.send(this.extended ? reading.extended : reading.plain)) return true;
+    this.paused = true;
+    this.queue ??= [];
+    return false;
+  }
+
+  /** Loading is over: `first` (older readings) go out ahead of those that waited meanwhile. */
+  private release(first: readonly SourceReading[]): void {
+    const waiting = this.queue === undefined ? [] : this.queue.slice(this.head);
+    this.queue = first.length === 0 ? waiting : [...first, ...waiting];
+    this.head = 0;
+    this.loading = false;
+    if (!this.paused) this.drain();
+  }
+
+  /** Sends what waited, in order, until the call pauses again; then live readings go straight out. */
+  private drain(): void {
+    while (!this.stopped && !this.paused) {
+      if (this.fellBehind) {
+        this.fellBehind = false;
+        this.loading = true;
+        this.catchUp().catch((e: unknown) => this.fail(e));
+        return;
+      }
+      const queue = this.queue;
+      if (queue === undefined) return;
+      if (this.head >= queue.length) {
+        // Everything waiting went out: live readings go straight to the call again.
+        this.queue = undefined;
+        this.head = 0;
+        return;
+      }
+      this.send(queue[this.head++] as SourceReading);
+    }
+  }
+
+  /** Sends the readings after the cursor from the source's history, then what arrived meanwhile. */
+  private async catchUp(): Promise<void> {
+    const replay = await this.shared.source.replay(this.cityCode, this.cursor);
+    if (this.stopped) return;
+    if (replay.gap) {
+      throw new ConnectError(
+        `the stream of ${this.cityCode} fell behind its history window while the client was not reading; resume to continue`,
+        Code.ResourceExhausted,
+      );
+    }
+    this.release(replay.readings);
+  }
+}
