@@ -56,6 +56,31 @@ export interface WeatherServerOptions {
   sseKeepaliveMs?: number;
   /** SSE: the `retry:` hint, how long a standard `EventSource` waits before reconnecting. Default 1000. */
   sseRetryMs?: number;
+  /** Resource limits of the HTTP side and of every transport (SECURITY.md lists them all); every one has a default. */
+  limits?: ServerLimits;
+}
+
+/** The server's resource limits (the tunnel's own are in {@link TunnelOptions}). */
+export interface ServerLimits {
+  /**
+   * Largest request message, after decompression, on every transport:
+   * Connect, gRPC and gRPC-Web (connect's `readMaxBytes`), SSE, and the
+   * tunnel's `maxRequestMessageBytes` unless that is set. Over it:
+   * `ResourceExhausted`. Default 4194304 (4 MiB).
+   */
+  maxRequestBytes?: number;
+  /** Open TCP connections in all (tunnels, HTTP/1.1, h2c); one more is closed at accept. Default 10000. */
+  maxConnections?: number;
+  /** Open TCP connections from one client address. Default 1000. */
+  maxConnectionsPerAddress?: number;
+  /** HTTP/1.1: the whole request head must arrive within this long, else `408`. Default 30000. */
+  headersTimeoutMs?: number;
+  /** HTTP/1.1 and h2c: the whole request (head and body) must arrive within this long, else `408` / `RST_STREAM`. Default 60000. */
+  requestTimeoutMs?: number;
+  /** h2c: a session with no frame in either direction for this long is closed. Default 120000. */
+  http2IdleTimeoutMs?: number;
+  /** h2c: concurrent streams per session (the `SETTINGS_MAX_CONCURRENT_STREAMS` it announces). Default 256. */
+  http2MaxConcurrentStreams?: number;
 }
 
 /** A running (or ready to run) reference server. */
@@ -74,6 +99,17 @@ export interface WeatherServer {
   close(): Promise<void>;
 }
 
+/** Resets an h2c stream whose request has not fully arrived within `timeoutMs`. */
+function armRequestTimeout(req: http2.Http2ServerRequest, timeoutMs: number): void {
+  const timer = setTimeout(() => {
+    if (!req.stream.destroyed) req.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, timeoutMs);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once("end", clear);
+  req.stream.once("close", clear);
+}
+
 /**
  * Creates the reference server for `weather.WeatherService`: Connect, gRPC and
  * gRPC-Web over HTTP/1.1 and h2c, the WebSocket tunnel and SSE on one port,
@@ -85,6 +121,9 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk server:", e));
   const shutdown = new AbortController();
+  const limits = options.limits ?? {};
+  const maxRequestBytes = limits.maxRequestBytes ?? 4 * 1024 * 1024;
+  const requestTimeoutMs = limits.requestTimeoutMs ?? 60_000;
 
   const router = createWeatherRouter({
     tickMs: options.tickMs,
@@ -92,6 +131,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     maxReportBatch: options.maxReportBatch,
     interceptors: options.interceptors,
     acceptCompression: [compressionGzip, compressionBrotli],
+    readMaxBytes: maxRequestBytes,
     source: options.source,
     clock,
     shutdownSignal: shutdown.signal,
@@ -115,6 +155,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         direct: [router.direct],
         keepaliveMs: options.sseKeepaliveMs,
         retryMs: options.sseRetryMs,
+        readMaxBytes: maxRequestBytes,
         clock,
         onError,
       }),
@@ -130,11 +171,25 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
       activeRequests--;
       if (activeRequests === 0) drained?.();
     });
+    // HTTP/1.1 requests have Node's requestTimeout; an h2c stream gets the same deadline for its body here.
+    if (req instanceof http2.Http2ServerRequest && !req.readableEnded) armRequestTimeout(req, requestTimeoutMs);
     handleHttp(req, res);
   };
   // Only WebSocket upgrades leave the request path (an `Upgrade: h2c` request is served as HTTP/1.1).
-  const h1 = http.createServer({ shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket" }, listener);
+  const h1 = http.createServer(
+    {
+      shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket",
+      headersTimeout: limits.headersTimeoutMs ?? 30_000,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs ?? 30_000, requestTimeoutMs),
+    },
+    listener,
+  );
+  // Node checks headersTimeout and requestTimeout only once its server emits "listening", and this one never
+  // listens itself (the sniffing listener hands it sockets): start the checks now; closing h1 stops them.
+  h1.emit("listening");
   const tunnel = createTunnelServer({
+    maxRequestMessageBytes: maxRequestBytes,
     ...options.tunnel,
     handlers: router.handlers,
     direct: [router.direct],
@@ -146,13 +201,17 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   h1.on("upgrade", (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
     if (!tunnel.handleUpgrade(req, socket, head)) rejectUpgrade(socket, 404, `no WebSocket endpoint at ${req.url ?? "/"}`);
   });
-  const h2 = http2.createServer(listener);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams ?? 256 } }, listener);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
+    session.setTimeout(limits.http2IdleTimeoutMs ?? 120_000, () => session.destroy());
     session.once("close", () => sessions.delete(session));
   });
-  const tcp = createProtocolSniffingListener(h1, h2);
+  const tcp = createProtocolSniffingListener(h1, h2, {
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+  });
   const sockets = new Set<net.Socket>();
   tcp.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
@@ -196,6 +255,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         ]);
         grace.abort();
         await tunnelClosed;
+        h1.close(); // stops Node's request timeout checks; h1 never listened, so its callback error is moot
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;
         await source.close();

@@ -1,8 +1,16 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
+import {
+  type ControlFrame,
+  DEFAULT_INITIAL_WINDOW,
+  decodeFrameBatch,
+  type FrameSink,
+  type HeaderList,
+  TunnelProtocolError,
+} from "../../codec/tunnel/index.js";
 import { StreamTable } from "../../transport/websocket/stream-table.js";
+import { hasSingleRequest } from "../call/server-call.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
-import { requestHeaders } from "./frame-values.js";
+import { headerListBytes, requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
 import { type DataSlot, Outbox } from "./outbox.js";
 import { type StreamHost, ServerTunnelStream } from "./server-tunnel-stream.js";
@@ -33,6 +41,14 @@ const MAX_STREAM_ID = 0x7fff_ffff;
 /** Data bytes after which the frames of a turn go out without more being pulled in (bounds message size and turn length). */
 const MAX_BATCH_DATA_BYTES = 1024 * 1024;
 const noop = (): void => undefined;
+/** How often a connection over `maxBufferedBytes` looks whether its socket has drained (sockets have no drain event here). */
+const DRAIN_POLL_MS = 10;
+
+/** The request of a unary or server-streaming stream, held until `half_close`. */
+interface PendingRequest {
+  bytes: number;
+  readonly timer: unknown;
+}
 
 /** Serves the tunnel on an accepted WebSocket (PROTOCOL.md §1). */
 export function serveTunnelConnection(socket: TunnelSocket, config: TunnelConfig, baseUrl: string): TunnelConnection {
@@ -53,6 +69,13 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   private lastReceivedMs: number;
   private keepaliveTimer: unknown;
   private readonly onKeepaliveTimer = (): void => this.checkKeepalive();
+  /** Single-request streams that have not half-closed, and the bytes they hold. */
+  private readonly pendingRequests = new Map<number, PendingRequest>();
+  private pendingRequestBytes = 0;
+  /** When the socket's output went over `maxBufferedBytes` (undefined: under it). */
+  private overBufferedSinceMs: number | undefined;
+  private drainTimer: unknown;
+  private readonly onDrainTimer = (): void => this.checkDrained();
 
   constructor(
     private readonly socket: TunnelSocket,
@@ -61,7 +84,9 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   ) {
     this.outbox = new Outbox(
       (batch) => {
-        if (socket.readyState === SOCKET_OPEN) socket.send(batch);
+        if (socket.readyState !== SOCKET_OPEN) return;
+        socket.send(batch);
+        this.checkBuffered();
       },
       () => this.resumeHeldStreams(),
     );
@@ -109,7 +134,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
 
   data(streamId: number, buf: Uint8Array, start: number, end: number): void {
     const state = this.state;
-    if (state.kind === "ready") this.streams.get(streamId)?.onData(buf, start, end);
+    if (state.kind === "ready") this.deliverData(streamId, buf, start, end);
     else if (state.kind === "authenticating") state.deferred.push({ kind: "deferredData", streamId, buf, start, end });
     else if (state.kind === "awaitingHello") throw protocolError("the first frame of a connection must be hello");
   }
@@ -130,6 +155,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
         this.onOpen(frame);
         return;
       case "halfClose":
+        this.settlePending(frame.streamId);
         this.streams.get(frame.streamId)?.onHalfClose();
         return;
       case "cancel":
@@ -148,6 +174,14 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   private onHello(headers: HeaderList): void {
+    // Validated once here (§1.3): every stream merges these without checking them again.
+    const limit = this.config.maxHeaderBytes;
+    if (headerListBytes(headers) > limit) throw protocolError(`the hello headers are over the server's limit of ${limit} bytes`);
+    try {
+      requestHeaders([], headers);
+    } catch (e) {
+      throw protocolError(`hello carries an invalid header field: ${String(e)}`);
+    }
     this.hello = headers;
     const authenticate = this.config.authenticate;
     if (authenticate === undefined) {
@@ -182,7 +216,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     try {
       for (const frame of state.deferred) {
         if (!this.isReady()) return; // a deferred frame closed the connection
-        if (frame.kind === "deferredData") this.streams.get(frame.streamId)?.onData(frame.buf, frame.start, frame.end);
+        if (frame.kind === "deferredData") this.deliverData(frame.streamId, frame.buf, frame.start, frame.end);
         else this.dispatch(frame);
       }
     } catch (e) {
@@ -216,6 +250,11 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(message, Code.ResourceExhausted));
       return;
     }
+    if (headerListBytes(frame.headers) > this.config.maxHeaderBytes) {
+      const message = `the open headers are over the server's limit of ${this.config.maxHeaderBytes} bytes`;
+      this.endAtOnce(id, new ConnectError(message, Code.ResourceExhausted));
+      return;
+    }
     let header: Headers;
     try {
       header = requestHeaders(this.hello, frame.headers);
@@ -223,7 +262,47 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(`invalid request header: ${String(e)}`, Code.InvalidArgument));
       return;
     }
-    this.streams.set(id, new ServerTunnelStream(this, id, handler, header, frame.initialWindow, this.config.direct.get(frame.path)));
+    const window = Math.min(frame.initialWindow === 0 ? DEFAULT_INITIAL_WINDOW : frame.initialWindow, this.config.maxStreamWindowBytes);
+    if (hasSingleRequest(handler)) {
+      const timer = this.config.clock.setTimeout(() => this.onHalfCloseTimeout(id), this.config.halfCloseTimeoutMs);
+      this.pendingRequests.set(id, { bytes: 0, timer });
+    }
+    this.streams.set(id, new ServerTunnelStream(this, id, handler, header, window, this.config.direct.get(frame.path)));
+  }
+
+  private deliverData(streamId: number, buf: Uint8Array, start: number, end: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    const pending = this.pendingRequests.get(streamId);
+    if (pending !== undefined) {
+      pending.bytes += end - start;
+      this.pendingRequestBytes += end - start;
+      if (this.pendingRequestBytes > this.config.maxPendingRequestBytes) {
+        const limit = this.config.maxPendingRequestBytes;
+        stream.fail(
+          new ConnectError(`this connection holds over ${limit} bytes of requests waiting for half_close`, Code.ResourceExhausted),
+        );
+        return;
+      }
+    }
+    stream.onData(buf, start, end);
+  }
+
+  /** The stream half-closed or ended: its request no longer waits. */
+  private settlePending(streamId: number): void {
+    const pending = this.pendingRequests.get(streamId);
+    if (pending === undefined) return;
+    this.pendingRequests.delete(streamId);
+    this.pendingRequestBytes -= pending.bytes;
+    this.config.clock.clearTimeout(pending.timer);
+  }
+
+  private onHalfCloseTimeout(streamId: number): void {
+    const limit = this.config.halfCloseTimeoutMs;
+    this.streams
+      .get(streamId)
+      ?.fail(new ConnectError(`the request did not half_close within ${limit} ms of its open`, Code.DeadlineExceeded));
+    this.settlePending(streamId);
   }
 
   private endAtOnce(streamId: number, error: ConnectError): void {
@@ -241,11 +320,13 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   removeStream(streamId: number): void {
+    this.settlePending(streamId);
     this.streams.delete(streamId);
   }
 
   batchFull(): boolean {
-    return this.outbox.pendingDataBytes >= MAX_BATCH_DATA_BYTES;
+    const pending = this.outbox.pendingDataBytes;
+    return pending >= MAX_BATCH_DATA_BYTES || this.socket.bufferedAmount + pending >= this.config.maxBufferedBytes;
   }
 
   resumeAfterFlush(stream: ServerTunnelStream): void {
@@ -253,10 +334,51 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   private resumeHeldStreams(): void {
-    if (this.heldForFlush.size === 0) return;
+    // Over the cap, held streams wait for the socket to drain (checkDrained) instead.
+    if (this.heldForFlush.size === 0 || this.overBufferedSinceMs !== undefined) return;
     const held = [...this.heldForFlush];
     this.heldForFlush.clear();
     for (const stream of held) stream.onFlushed();
+  }
+
+  // --- output accounting ----------------------------------------------------
+
+  /** After a send: every frame (data, pong, end) counts towards the socket's buffer. */
+  private checkBuffered(): void {
+    const buffered = this.socket.bufferedAmount;
+    const cap = this.config.maxBufferedBytes;
+    if (buffered >= 2 * cap) {
+      this.cutSlowConsumer(`over ${2 * cap} bytes of output waiting: the client does not read`);
+      return;
+    }
+    if (buffered < cap || this.overBufferedSinceMs !== undefined) return;
+    this.overBufferedSinceMs = this.config.clock.now();
+    this.drainTimer = this.config.clock.setTimeout(this.onDrainTimer, DRAIN_POLL_MS);
+  }
+
+  private checkDrained(): void {
+    this.drainTimer = undefined;
+    if (this.state.kind === "closed" || this.overBufferedSinceMs === undefined) return;
+    if (this.socket.bufferedAmount < this.config.maxBufferedBytes) {
+      this.overBufferedSinceMs = undefined;
+      this.resumeHeldStreams();
+      return;
+    }
+    const timeoutMs = this.config.slowConsumerTimeoutMs;
+    if (this.config.clock.now() - this.overBufferedSinceMs >= timeoutMs) {
+      this.cutSlowConsumer(`output stayed over ${this.config.maxBufferedBytes} bytes for ${timeoutMs} ms: the client does not read`);
+      return;
+    }
+    this.drainTimer = this.config.clock.setTimeout(this.onDrainTimer, DRAIN_POLL_MS);
+  }
+
+  /** Closes with `4008`, and cuts the socket if the close handshake does not finish within `closeTimeoutMs` (it reads nothing). */
+  private cutSlowConsumer(reason: string): void {
+    if (this.state.kind === "closed") return;
+    this.shutDown(new ConnectError(`the tunnel connection closed: ${reason}`, Code.ResourceExhausted));
+    this.socket.close(CLOSE_CODE.slowConsumer, closeReason(reason));
+    const cut = this.config.clock.setTimeout(() => this.terminate(), this.config.closeTimeoutMs);
+    void this.closed.then(() => this.config.clock.clearTimeout(cut));
   }
 
   // --- lifecycle ------------------------------------------------------------
@@ -298,6 +420,8 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     if (this.state.kind === "closed") return;
     this.state = { kind: "closed" };
     this.config.clock.clearTimeout(this.keepaliveTimer);
+    if (this.drainTimer !== undefined) this.config.clock.clearTimeout(this.drainTimer);
+    for (const id of [...this.pendingRequests.keys()]) this.settlePending(id);
     for (const stream of this.streams.values()) stream.abort(reason);
   }
 }
