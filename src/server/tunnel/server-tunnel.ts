@@ -43,6 +43,7 @@ const MAX_BATCH_DATA_BYTES = 1024 * 1024;
 const noop = (): void => undefined;
 /** How often a connection over `maxBufferedBytes` looks whether its socket has drained (sockets have no drain event here). */
 const DRAIN_POLL_MS = 10;
+const PONGS_PER_FLUSH = 1024;
 
 /** The request of a unary or server-streaming stream, held until `half_close`. */
 interface PendingRequest {
@@ -76,6 +77,8 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   private overBufferedSinceMs: number | undefined;
   private drainTimer: unknown;
   private readonly onDrainTimer = (): void => this.checkDrained();
+  /** Pongs queued since the outbox last sent; a message full of pings is answered in slices of PONGS_PER_FLUSH. */
+  private pongsSinceFlush = 0;
 
   constructor(
     private readonly socket: TunnelSocket,
@@ -88,7 +91,10 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
         socket.send(batch);
         this.checkBuffered();
       },
-      () => this.resumeHeldStreams(),
+      () => {
+        this.pongsSinceFlush = 0;
+        this.resumeHeldStreams();
+      },
     );
     this.lastReceivedMs = config.clock.now();
     this.keepaliveTimer = config.clock.setTimeout(this.onKeepaliveTimer, config.keepaliveTimeoutMs);
@@ -166,6 +172,9 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
         return;
       case "ping":
         this.queue({ kind: "pong", streamId: 0, payload: frame.payload });
+        // Sent now rather than at the end of the turn: the answers to one big message of pings are never
+        // all held at once, and each slice counts towards bufferedAmount (a client that does not read is cut).
+        if (++this.pongsSinceFlush >= PONGS_PER_FLUSH) this.outbox.flush();
         return;
       default:
         // pong only proves liveness; a repeated hello and server-to-client kinds are ignored.
@@ -348,7 +357,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     const buffered = this.socket.bufferedAmount;
     const cap = this.config.maxBufferedBytes;
     if (buffered >= 2 * cap) {
-      this.cutSlowConsumer(`over ${2 * cap} bytes of output waiting: the client does not read`);
+      this.cutSlowConsumer(`over ${2 * cap} bytes of output waiting: the client does not read`, true);
       return;
     }
     if (buffered < cap || this.overBufferedSinceMs !== undefined) return;
@@ -366,17 +375,26 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     }
     const timeoutMs = this.config.slowConsumerTimeoutMs;
     if (this.config.clock.now() - this.overBufferedSinceMs >= timeoutMs) {
-      this.cutSlowConsumer(`output stayed over ${this.config.maxBufferedBytes} bytes for ${timeoutMs} ms: the client does not read`);
+      this.cutSlowConsumer(`output stayed over ${this.config.maxBufferedBytes} bytes for ${timeoutMs} ms: the client does not read`, false);
       return;
     }
     this.drainTimer = this.config.clock.setTimeout(this.onDrainTimer, DRAIN_POLL_MS);
   }
 
-  /** Closes with `4008`, and cuts the socket if the close handshake does not finish within `closeTimeoutMs` (it reads nothing). */
-  private cutSlowConsumer(reason: string): void {
+  /**
+   * Closes with `4008`. At twice the cap the socket is cut at once as well
+   * (the close frame cannot get past what the client leaves unread, and every
+   * message it still sends costs work); otherwise it is cut if the closing
+   * handshake has not finished within `closeTimeoutMs`.
+   */
+  private cutSlowConsumer(reason: string, now: boolean): void {
     if (this.state.kind === "closed") return;
     this.shutDown(new ConnectError(`the tunnel connection closed: ${reason}`, Code.ResourceExhausted));
     this.socket.close(CLOSE_CODE.slowConsumer, closeReason(reason));
+    if (now) {
+      this.terminate();
+      return;
+    }
     const cut = this.config.clock.setTimeout(() => this.terminate(), this.config.closeTimeoutMs);
     void this.closed.then(() => this.config.clock.clearTimeout(cut));
   }
