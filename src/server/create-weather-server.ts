@@ -124,6 +124,8 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const limits = options.limits ?? {};
   const maxRequestBytes = limits.maxRequestBytes ?? 4 * 1024 * 1024;
   const requestTimeoutMs = limits.requestTimeoutMs ?? 60_000;
+  // Node requires headersTimeout <= requestTimeout: the head is part of the request.
+  const headersTimeoutMs = Math.min(limits.headersTimeoutMs ?? 30_000, requestTimeoutMs);
 
   const router = createWeatherRouter({
     tickMs: options.tickMs,
@@ -179,9 +181,9 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   const h1 = http.createServer(
     {
       shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket",
-      headersTimeout: limits.headersTimeoutMs ?? 30_000,
+      headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs ?? 30_000, requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
     },
     listener,
   );
