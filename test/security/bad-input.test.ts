@@ -84,9 +84,9 @@ async function upgrade(headers: Record<string, string>): Promise<string> {
 
 describe("WebSocket upgrade", () => {
   const key = crypto.randomBytes(16).toString("base64");
-  it("answers a wrong Sec-WebSocket-Version with 400", async () => {
+  it("answers a Sec-WebSocket-Version other than 13 (or the legacy 8 that ws also takes) with 400", async () => {
     expect(
-      await upgrade({ "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "8", "Sec-WebSocket-Protocol": "weather-tunnel.v1" }),
+      await upgrade({ "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "7", "Sec-WebSocket-Protocol": "weather-tunnel.v1" }),
     ).toMatch(/^HTTP\/1\.1 400/);
   });
 
