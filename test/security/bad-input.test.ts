@@ -48,7 +48,39 @@ describe("SSE GET query", () => {
   });
 });
 
+describe("Last-Event-ID on an SSE subscription", () => {
+  const subscribe = encodeURIComponent('{"cityCode":"NYC"}');
+  it.each([
+    ["negative", "-5"],
+    ["over 19 digits", "99999999999999999999"],
+    ["not a number", "abc"],
+    ["beyond the history window in the future", String(Date.now() + 3_600_000)],
+  ])("ends a subscription with a %s Last-Event-ID with invalid_argument, header or query", async (_what, id) => {
+    const byHeader = await h1Request(server.url, {
+      method: "GET",
+      path: `/sse${WEATHER.subscribeWeather}?encoding=json&message=${subscribe}`,
+      headers: { "last-event-id": id },
+    });
+    const byQuery = await h1Request(server.url, {
+      method: "GET",
+      path: `/sse${WEATHER.subscribeWeather}?encoding=json&message=${subscribe}&lastEventId=${id}`,
+    });
+    for (const res of [byHeader, byQuery]) expect(res.body).toMatch(/event: end\ndata: \{"code":"invalid_argument"/);
+  });
+});
+
 describe("content types", () => {
+  it("answers Connect JSON that does not parse with 400 invalid_argument", async () => {
+    const res = await h1Request(server.url, {
+      method: "POST",
+      path: WEATHER.getWeather,
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ code: "invalid_argument" });
+  });
+
   it("answers a Connect POST with a content type it does not serve with 415", async () => {
     const res = await h1Request(server.url, {
       method: "POST",
