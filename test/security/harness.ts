@@ -39,6 +39,9 @@ export async function watchHealthy(baseUrl: string): Promise<HealthyWatch> {
     { kind: "halfClose", streamId: 1 },
   ];
   t.send(subscribe);
+  // The server closes a connection that sends nothing for 30 s (keepalive).
+  let pings = 0;
+  const keepalive = setInterval(() => t.send([{ kind: "ping", streamId: 0, payload: ++pings }]), 5000);
   // Keep the connection alive and count each data frame's messages as they come.
   let counted = 0;
   const poll = (): void => {
@@ -80,7 +83,10 @@ export async function watchHealthy(baseUrl: string): Promise<HealthyWatch> {
       for (let i = Math.max(from, 1); i < times.length; i++) max = Math.max(max, (times[i] ?? 0) - (times[i - 1] ?? 0));
       return max;
     },
-    close: () => t.close(),
+    close() {
+      clearInterval(keepalive);
+      t.close();
+    },
   };
 }
 
