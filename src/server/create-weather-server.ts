@@ -25,16 +25,21 @@ export interface WeatherServerOptions {
   /** Most readings one `ReportBatch` call may carry (more is `ResourceExhausted`). Default 10000. */
   maxReportBatch?: number;
   /**
-   * Browser origins allowed by CORS (and, for the WebSocket tunnel, on upgrade).
-   * Default `"*"`: any origin, which suits development; list your app's
-   * origins in production.
+   * Browser origins allowed on every transport: a request or WebSocket
+   * upgrade from another origin (or the opaque `null`) is refused with `403`;
+   * listed origins get CORS headers. Requests without `Origin` (non-browser
+   * clients) are served. Default `"*"`: any origin but `null`, which suits
+   * development; list your app's origins in production (SECURITY.md).
    */
   allowedOrigins?: AllowedOrigins;
   /**
    * The WebSocket tunnel at `GET /ws` (PROTOCOL.md §1): its limits
    * (`maxStreams` 4096, `maxWebSocketMessageBytes` 16 MiB,
-   * `maxRequestMessageBytes` 4 MiB), `keepaliveTimeoutMs` (30000) and an
-   * `authenticate` hook for the `hello` headers. Its timers use `clock`.
+   * `maxRequestMessageBytes` `limits.maxRequestBytes`, `maxBufferedBytes`
+   * 8 MiB, `maxStreamWindowBytes` 4 MiB, `maxHeaderBytes` 16 KiB,
+   * `halfCloseTimeoutMs` 30000, `maxPendingRequestBytes` 16 MiB; SECURITY.md
+   * lists them all), `keepaliveTimeoutMs` (30000) and an `authenticate` hook
+   * for the `hello` headers. Its timers use `clock`.
    */
   tunnel?: TunnelOptions;
   /** Server interceptors, applied identically on every transport. */
