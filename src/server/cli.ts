@@ -53,6 +53,7 @@ console.log(`  Connect, gRPC, gRPC-Web: POST ${url}/weather.WeatherService/{Meth
 console.log(`  WebSocket tunnel:        GET  ${url.replace(/^http/, "ws")}/ws (subprotocol weather-tunnel.v1, all four call modes)`);
 console.log(`  Server-Sent Events:      GET, POST ${url}/sse/weather.WeatherService/{GetWeather|SubscribeWeather}`);
 console.log(`  health:                  GET  ${url}/healthz`);
+console.log('  origins: any (allowedOrigins "*", a development default; list your app\'s origins in production, see SECURITY.md)');
 
 let stopping = false;
 const stop = (signal: string) => {

@@ -27,16 +27,21 @@ export interface WeatherServerOptions {
   /** Most readings one `ReportBatch` call may carry (more is `ResourceExhausted`). Default 10000. */
   maxReportBatch?: number;
   /**
-   * Browser origins allowed by CORS (and, for the WebSocket tunnel, on upgrade).
-   * Default `"*"`: any origin, which suits development; list your app's
-   * origins in production.
+   * Browser origins allowed on every transport: a request or WebSocket
+   * upgrade from another origin (or the opaque `null`) is refused with `403`;
+   * listed origins get CORS headers. Requests without `Origin` (non-browser
+   * clients) are served. Default `"*"`: any origin but `null`, which suits
+   * development; list your app's origins in production (SECURITY.md).
    */
   allowedOrigins?: AllowedOrigins;
   /**
    * The WebSocket tunnel at `GET /ws` (PROTOCOL.md §1): its limits
    * (`maxStreams` 4096, `maxWebSocketMessageBytes` 16 MiB,
-   * `maxRequestMessageBytes` 4 MiB), `keepaliveTimeoutMs` (30000) and an
-   * `authenticate` hook for the `hello` headers. Its timers use `clock`.
+   * `maxRequestMessageBytes` `limits.maxRequestBytes`, `maxBufferedBytes`
+   * 8 MiB, `maxStreamWindowBytes` 4 MiB, `maxHeaderBytes` 16 KiB,
+   * `halfCloseTimeoutMs` 30000, `maxPendingRequestBytes` 16 MiB; SECURITY.md
+   * lists them all), `keepaliveTimeoutMs` (30000) and an `authenticate` hook
+   * for the `hello` headers. Its timers use `clock`.
    */
   tunnel?: TunnelOptions;
   /**
@@ -71,6 +76,31 @@ export interface WeatherServerOptions {
   sseKeepaliveMs?: number;
   /** SSE: the `retry:` hint, how long a standard `EventSource` waits before reconnecting. Default 1000. */
   sseRetryMs?: number;
+  /** Resource limits of the HTTP side and of every transport (SECURITY.md lists them all); every one has a default. */
+  limits?: ServerLimits;
+}
+
+/** The server's resource limits (the tunnel's own are in {@link TunnelOptions}). */
+export interface ServerLimits {
+  /**
+   * Largest request message, after decompression, on every transport:
+   * Connect, gRPC and gRPC-Web (connect's `readMaxBytes`), SSE, and the
+   * tunnel's `maxRequestMessageBytes` unless that is set. Over it:
+   * `ResourceExhausted`. Default 4194304 (4 MiB).
+   */
+  maxRequestBytes?: number;
+  /** Open TCP connections in all (tunnels, HTTP/1.1, h2c); one more is closed at accept. Default 10000. */
+  maxConnections?: number;
+  /** Open TCP connections from one client address. Default 1000. */
+  maxConnectionsPerAddress?: number;
+  /** HTTP/1.1: the whole request head must arrive within this long, else `408`. Default 30000. */
+  headersTimeoutMs?: number;
+  /** HTTP/1.1 and h2c: the whole request (head and body) must arrive within this long, else `408` / `RST_STREAM`. Default 60000. */
+  requestTimeoutMs?: number;
+  /** h2c: a session with no frame in either direction for this long is closed. Default 120000. */
+  http2IdleTimeoutMs?: number;
+  /** h2c: concurrent streams per session (the `SETTINGS_MAX_CONCURRENT_STREAMS` it announces). Default 256. */
+  http2MaxConcurrentStreams?: number;
 }
 
 /** A running (or ready to run) reference server. */
@@ -89,6 +119,17 @@ export interface WeatherServer {
   close(): Promise<void>;
 }
 
+/** Resets an h2c stream whose request has not fully arrived within `timeoutMs`. */
+function armRequestTimeout(req: http2.Http2ServerRequest, timeoutMs: number): void {
+  const timer = setTimeout(() => {
+    if (!req.stream.destroyed) req.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, timeoutMs);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once("end", clear);
+  req.stream.once("close", clear);
+}
+
 /**
  * Creates the reference server for `weather.WeatherService`: Connect, gRPC and
  * gRPC-Web over HTTP/1.1 and h2c, the WebSocket tunnel and SSE on one port,
@@ -104,6 +145,11 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   if (authenticate !== undefined && options.tunnel?.authenticate !== undefined) {
     throw new RangeError("createWeatherServer: pass `authenticate` (every transport) or the deprecated `tunnel.authenticate`, not both");
   }
+  const limits = options.limits ?? {};
+  const maxRequestBytes = limits.maxRequestBytes ?? 4 * 1024 * 1024;
+  const requestTimeoutMs = limits.requestTimeoutMs ?? 60_000;
+  // Node requires headersTimeout <= requestTimeout: the head is part of the request.
+  const headersTimeoutMs = Math.min(limits.headersTimeoutMs ?? 30_000, requestTimeoutMs);
 
   const router = createWeatherRouter({
     tickMs: options.tickMs,
@@ -113,6 +159,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
     interceptors:
       authenticate === undefined ? options.interceptors : [createAuthInterceptor(authenticate), ...(options.interceptors ?? [])],
     acceptCompression: [compressionGzip, compressionBrotli],
+    readMaxBytes: maxRequestBytes,
     source: options.source,
     clock,
     shutdownSignal: shutdown.signal,
@@ -138,6 +185,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         keepaliveMs: options.sseKeepaliveMs,
         retryMs: options.sseRetryMs,
         ...(authenticate && { authenticate, tickets: createSseTickets({ ...options.sseTickets, clock }) }),
+        readMaxBytes: maxRequestBytes,
         clock,
         onError,
       }),
@@ -153,11 +201,25 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
       activeRequests--;
       if (activeRequests === 0) drained?.();
     });
+    // HTTP/1.1 requests have Node's requestTimeout; an h2c stream gets the same deadline for its body here.
+    if (req instanceof http2.Http2ServerRequest && !req.readableEnded) armRequestTimeout(req, requestTimeoutMs);
     handleHttp(req, res);
   };
   // Only WebSocket upgrades leave the request path (an `Upgrade: h2c` request is served as HTTP/1.1).
-  const h1 = http.createServer({ shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket" }, listener);
+  const h1 = http.createServer(
+    {
+      shouldUpgradeCallback: (req) => req.headers.upgrade?.toLowerCase() === "websocket",
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+    },
+    listener,
+  );
+  // Node checks headersTimeout and requestTimeout only once its server emits "listening", and this one never
+  // listens itself (the sniffing listener hands it sockets): start the checks now; closing h1 stops them.
+  h1.emit("listening");
   const tunnel = createTunnelServer({
+    maxRequestMessageBytes: maxRequestBytes,
     ...options.tunnel,
     ...(authenticate && { authenticate }),
     handlers: router.handlers,
@@ -170,13 +232,17 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   h1.on("upgrade", (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
     if (!tunnel.handleUpgrade(req, socket, head)) rejectUpgrade(socket, 404, `no WebSocket endpoint at ${req.url ?? "/"}`);
   });
-  const h2 = http2.createServer(listener);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams ?? 256 } }, listener);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
+    session.setTimeout(limits.http2IdleTimeoutMs ?? 120_000, () => session.destroy());
     session.once("close", () => sessions.delete(session));
   });
-  const tcp = createProtocolSniffingListener(h1, h2);
+  const tcp = createProtocolSniffingListener(h1, h2, {
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+  });
   const sockets = new Set<net.Socket>();
   tcp.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
@@ -220,6 +286,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         ]);
         grace.abort();
         await tunnelClosed;
+        h1.close(); // stops Node's request timeout checks; h1 never listened, so its callback error is moot
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;
         await source.close();

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export * from "./core.js";
-export { createWeatherServer, type WeatherServer, type WeatherServerOptions } from "./create-weather-server.js";
+export { createWeatherServer, type ServerLimits, type WeatherServer, type WeatherServerOptions } from "./create-weather-server.js";
 export { createSseRoute, createWeatherSseRoute } from "./http/sse-node-route.js";
 export type { RouteHandler } from "./http/http-handler.js";
 export { createTunnelServer, type TunnelServer } from "./http/ws-tunnel.js";

@@ -9,11 +9,18 @@ const exposeHeaders = [...connectCors.exposedHeaders, RESUME_STATUS_HEADER].join
 
 /**
  * Adds CORS headers for an allowed origin and answers preflight requests.
- * Returns true when the request was fully answered here.
+ * A request whose `Origin` is not allowed is answered `403` before any
+ * handler runs, on every route: so a page elsewhere can neither read an
+ * answer nor cause an effect with a "simple" request CORS would not
+ * preflight. Returns true when the request was fully answered here.
  */
 export function applyCors(allowed: AllowedOrigins, req: NodeRequest, res: NodeResponse): boolean {
   const origin = req.headers.origin;
-  if (origin !== undefined && isOriginAllowed(allowed, origin)) {
+  if (!isOriginAllowed(allowed, origin)) {
+    sendText(res, 403, `origin ${origin ?? ""} is not allowed by this server's allowedOrigins\n`);
+    return true;
+  }
+  if (origin !== undefined) {
     res.setHeader("Access-Control-Allow-Origin", origin);
     res.setHeader("Vary", "Origin");
     res.setHeader("Access-Control-Expose-Headers", exposeHeaders);
@@ -21,8 +28,8 @@ export function applyCors(allowed: AllowedOrigins, req: NodeRequest, res: NodeRe
   if (req.method !== "OPTIONS" || req.headers["access-control-request-method"] === undefined) {
     return false;
   }
-  if (origin === undefined || !isOriginAllowed(allowed, origin)) {
-    sendText(res, 403, `origin ${origin ?? "(none)"} is not allowed by this server's allowedOrigins\n`);
+  if (origin === undefined) {
+    sendText(res, 403, "a CORS preflight without Origin\n");
     return true;
   }
   sendResponse(res, 204, {

@@ -12,6 +12,10 @@ export interface ProtocolSniffingOptions {
    * sees the socket, so none of their timeouts protect it. Default 10000.
    */
   readonly firstBytesTimeoutMs?: number;
+  /** Open connections in all; one more is closed at once. Default 10000. */
+  readonly maxConnections?: number;
+  /** Open connections from one client address; one more is closed at once. Default 1000. */
+  readonly maxConnectionsPerAddress?: number;
 }
 
 /**
@@ -22,7 +26,22 @@ export interface ProtocolSniffingOptions {
  */
 export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2Server, options: ProtocolSniffingOptions = {}): net.Server {
   const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
-  return net.createServer((socket) => {
+  const maxPerAddress = options.maxConnectionsPerAddress ?? 1000;
+  const perAddress = new Map<string, number>();
+  const server = net.createServer((socket) => {
+    // Counted from accept to close, whichever server ends up owning the socket.
+    const address = socket.remoteAddress ?? "";
+    const count = (perAddress.get(address) ?? 0) + 1;
+    if (count > maxPerAddress) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, count);
+    socket.once("close", () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left === 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
     let head: Buffer = Buffer.alloc(0);
     const onTimeout = () => socket.destroy();
     const onData = (chunk: Buffer) => {
@@ -44,4 +63,7 @@ export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2S
     socket.setTimeout(firstBytesTimeoutMs, onTimeout);
     socket.on("error", () => socket.destroy());
   });
+  // Node closes connections over this at accept.
+  server.maxConnections = options.maxConnections ?? 10_000;
+  return server;
 }

@@ -52,9 +52,20 @@ function readQueryMessage(query: URLSearchParams, maxBytes: number): { binary: b
   }
   const text = query.get("message") ?? "";
   const message =
-    query.get("base64") === "1" ? base64Decode(text) : new TextEncoder().encode(text === "" && encoding === "json" ? "{}" : text);
+    query.get("base64") === "1" ? strictBase64(text) : new TextEncoder().encode(text === "" && encoding === "json" ? "{}" : text);
   if (message.byteLength > maxBytes) throw tooBig(maxBytes);
   return { binary: encoding === "proto", message };
+}
+
+/** Standard or URL-safe base64, padded or not; nothing else (no spaces, no stray characters, no impossible length). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function strictBase64(text: string): Uint8Array {
+  const unpadded = text.replace(/=+$/, "");
+  if (!BASE64.test(text) || unpadded.length % 4 === 1 || (text.length !== unpadded.length && text.length % 4 !== 0)) {
+    throw new ConnectError('query parameter "message" is not valid base64 (base64=1)', Code.InvalidArgument);
+  }
+  return base64Decode(text);
 }
 
 /** The error for a request message over `maxBytes`. */

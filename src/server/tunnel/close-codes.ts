@@ -2,7 +2,7 @@
 export const CLOSE_CODE = {
   /** Going away: the server shuts down, after `go_away`. */
   goingAway: 1001,
-  /** Protocol error: malformed batch, missing `hello`, stream id out of order. */
+  /** Protocol error: malformed batch, missing `hello`, an invalid or oversized `hello` header, stream id out of order. */
   protocolError: 1002,
   /** A text message was received. */
   unsupportedData: 1003,
@@ -16,6 +16,8 @@ export const CLOSE_CODE = {
   tryAgainLater: 1013,
   /** Nothing received for `keepaliveTimeoutMs`. */
   keepaliveTimeout: 4000,
+  /** The client does not read: its output stayed over `maxBufferedBytes` for `slowConsumerTimeoutMs`, or reached twice it. */
+  slowConsumer: 4008,
   /** `hello` rejected: unauthenticated. */
   unauthenticated: 4401,
   /** `hello` rejected: permission denied. */

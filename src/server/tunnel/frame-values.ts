@@ -20,6 +20,13 @@ export function requestHeaders(hello: HeaderList, open: HeaderList): Headers {
   return header;
 }
 
+/** Bytes of a header list's names and values, for the header size limit. */
+export function headerListBytes(headers: HeaderList): number {
+  let bytes = 0;
+  for (const [name, value] of headers) bytes += name.length + value.length;
+  return bytes;
+}
+
 /** The `end` frame of a stream that finished with `error` (undefined: OK). */
 export function endFrame(streamId: number, error: ConnectError | undefined, trailers: HeaderList): EndFrame {
   if (error === undefined) return { kind: "end", streamId, code: 0, message: "", details: [], trailers };

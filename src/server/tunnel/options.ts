@@ -29,6 +29,36 @@ export interface TunnelOptions {
   /** A connection that sends nothing for this long is closed with `4000`. Default 30000. */
   readonly keepaliveTimeoutMs?: number;
   /**
+   * Output bytes a connection may have waiting in its socket (`bufferedAmount`)
+   * plus this turn's batch. Above it the server stops pulling from handlers;
+   * a client that stays above it for `slowConsumerTimeoutMs`, or reaches twice
+   * it (control frames such as `pong` still go out), is cut with `4008`.
+   * Default 8 MiB.
+   */
+  readonly maxBufferedBytes?: number;
+  /** How long a connection may stay over `maxBufferedBytes` before it is cut with `4008`. Default 30000. */
+  readonly slowConsumerTimeoutMs?: number;
+  /** Most send credit a stream may hold (`open.initial_window` and `window_update` are capped to it). Default 4 MiB. */
+  readonly maxStreamWindowBytes?: number;
+  /**
+   * Largest header list, in bytes of names and values: the `hello` headers
+   * (over it: close with `1002`) and each `open`'s own (over it: the stream
+   * ends with `ResourceExhausted`). Default 16384.
+   */
+  readonly maxHeaderBytes?: number;
+  /**
+   * A unary or server-streaming stream must `half_close` within this long of
+   * its `open`, or it ends with `DeadlineExceeded` (its request is held in
+   * memory until then). Default 30000.
+   */
+  readonly halfCloseTimeoutMs?: number;
+  /**
+   * Request bytes a connection may hold for streams that have not half-closed
+   * (unary and server-streaming requests wait whole for `half_close`); a
+   * stream that would go over ends with `ResourceExhausted`. Default 16 MiB.
+   */
+  readonly maxPendingRequestBytes?: number;
+  /**
    * Checks the `hello` headers (PROTOCOL.md §1.3); default: every connection
    * is accepted (interceptors still see the headers). On `createWeatherServer`
    * this is superseded by its top-level `authenticate`, which guards every
@@ -78,6 +108,12 @@ export interface TunnelConfig {
   readonly maxWebSocketMessageBytes: number;
   readonly maxRequestMessageBytes: number;
   readonly keepaliveTimeoutMs: number;
+  readonly maxBufferedBytes: number;
+  readonly slowConsumerTimeoutMs: number;
+  readonly maxStreamWindowBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly halfCloseTimeoutMs: number;
+  readonly maxPendingRequestBytes: number;
   readonly closeTimeoutMs: number;
   readonly authenticate: TunnelAuthenticate | undefined;
   readonly onError: (error: unknown) => void;
@@ -112,6 +148,12 @@ export function resolveTunnelOptions(options: TunnelHandlerOptions): TunnelConfi
     maxWebSocketMessageBytes: positiveInteger("maxWebSocketMessageBytes", options.maxWebSocketMessageBytes ?? 16 * MiB),
     maxRequestMessageBytes: positiveInteger("maxRequestMessageBytes", options.maxRequestMessageBytes ?? 4 * MiB),
     keepaliveTimeoutMs: positiveInteger("keepaliveTimeoutMs", options.keepaliveTimeoutMs ?? 30_000),
+    maxBufferedBytes: positiveInteger("maxBufferedBytes", options.maxBufferedBytes ?? 8 * MiB),
+    slowConsumerTimeoutMs: positiveInteger("slowConsumerTimeoutMs", options.slowConsumerTimeoutMs ?? 30_000),
+    maxStreamWindowBytes: positiveInteger("maxStreamWindowBytes", options.maxStreamWindowBytes ?? 4 * MiB),
+    maxHeaderBytes: positiveInteger("maxHeaderBytes", options.maxHeaderBytes ?? 16 * 1024),
+    halfCloseTimeoutMs: positiveInteger("halfCloseTimeoutMs", options.halfCloseTimeoutMs ?? 30_000),
+    maxPendingRequestBytes: positiveInteger("maxPendingRequestBytes", options.maxPendingRequestBytes ?? 16 * MiB),
     closeTimeoutMs: nonNegative("closeTimeoutMs", options.closeTimeoutMs ?? 5000),
     authenticate: options.authenticate,
     onError: options.onError ?? ((e: unknown) => console.error("weather-sdk tunnel:", e)),

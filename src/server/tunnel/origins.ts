@@ -5,7 +5,16 @@
  */
 export type AllowedOrigins = "*" | readonly string[];
 
-/** True when a request from `origin` (absent for non-browser clients) may proceed. */
+/**
+ * True when a request from `origin` may proceed. A request without `Origin`
+ * proceeds: browsers always send it on a WebSocket upgrade and on
+ * cross-origin requests, so its absence marks a non-browser client (or a
+ * same-origin GET), which no page can make on a user's behalf. The opaque
+ * origin `"null"` (sandboxed frames, `file:` pages, some redirects) is
+ * never allowed, not even by `"*"`: anyone can produce it.
+ */
 export function isOriginAllowed(allowed: AllowedOrigins, origin: string | undefined): boolean {
-  return origin === undefined || allowed === "*" || allowed.includes(origin);
+  if (origin === undefined) return true;
+  if (origin === "null") return false;
+  return allowed === "*" || allowed.includes(origin);
 }

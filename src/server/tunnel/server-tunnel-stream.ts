@@ -11,6 +11,7 @@ import type { DirectMethod } from "../call/direct-call.js";
 import { hasSingleRequest, type UniversalCall, type UniversalCallSink } from "../call/server-call.js";
 import { startCall } from "../call/start-call.js";
 import { endFrame } from "./frame-values.js";
+import { setLongTimeout } from "./long-timeout.js";
 import type { TunnelConfig } from "./options.js";
 import type { DataSlot } from "./outbox.js";
 import { RequestBody } from "./request-body.js";
@@ -56,7 +57,7 @@ export class ServerTunnelStream implements UniversalCallSink {
   private consumed = 0;
   /** Bytes of `data` the server may still send. */
   private sendCredit: number;
-  private deadlineTimer: unknown;
+  private cancelDeadline: (() => void) | undefined;
   /** This turn's `data` frame, for the outbox. */
   private readonly dataSlot: DataSlot = { frame: undefined };
 
@@ -77,7 +78,7 @@ export class ServerTunnelStream implements UniversalCallSink {
     const timeout = header.get("connect-timeout-ms");
     if (timeout !== null && TIMEOUT_PATTERN.test(timeout)) {
       // connect does not enforce deadlines on streams by itself; the tunnel does, on every kind.
-      this.deadlineTimer = host.config.clock.setTimeout(() => this.onDeadline(timeout), Number(timeout));
+      this.cancelDeadline = setLongTimeout(host.config.clock, () => this.onDeadline(timeout), Number(timeout));
     }
     if (this.body !== undefined) this.start(this.body);
   }
@@ -122,7 +123,8 @@ export class ServerTunnelStream implements UniversalCallSink {
 
   onWindowUpdate(bytes: number): void {
     if (this.phase === "ended") return;
-    this.sendCredit += bytes;
+    // The server caps every stream's credit (maxStreamWindowBytes) whatever the client grants.
+    this.sendCredit = Math.min(this.sendCredit + bytes, this.host.config.maxStreamWindowBytes);
     if (this.sendCredit > 0) this.call?.resume();
   }
 
@@ -237,14 +239,14 @@ export class ServerTunnelStream implements UniversalCallSink {
   }
 
   private onDeadline(timeout: string): void {
-    this.deadlineTimer = undefined;
+    this.cancelDeadline = undefined;
     this.fail(new ConnectError(`the deadline of ${timeout} ms (connect-timeout-ms) passed`, Code.DeadlineExceeded));
   }
 
   private cleanUp(): void {
     this.phase = "ended";
-    if (this.deadlineTimer !== undefined) this.host.config.clock.clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    this.cancelDeadline?.();
+    this.cancelDeadline = undefined;
     this.host.removeStream(this.id);
   }
 }

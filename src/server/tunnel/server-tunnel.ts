@@ -1,9 +1,17 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
-import { type ControlFrame, decodeFrameBatch, type FrameSink, type HeaderList, TunnelProtocolError } from "../../codec/tunnel/index.js";
+import {
+  type ControlFrame,
+  DEFAULT_INITIAL_WINDOW,
+  decodeFrameBatch,
+  type FrameSink,
+  type HeaderList,
+  TunnelProtocolError,
+} from "../../codec/tunnel/index.js";
 import { StreamTable } from "../../transport/websocket/stream-table.js";
 import { authenticatedValues, authError } from "../auth/authenticate.js";
+import { hasSingleRequest } from "../call/server-call.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
-import { requestHeaders } from "./frame-values.js";
+import { headerListBytes, requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
 import { type DataSlot, Outbox } from "./outbox.js";
 import { type StreamHost, ServerTunnelStream } from "./server-tunnel-stream.js";
@@ -34,6 +42,15 @@ const MAX_STREAM_ID = 0x7fff_ffff;
 /** Data bytes after which the frames of a turn go out without more being pulled in (bounds message size and turn length). */
 const MAX_BATCH_DATA_BYTES = 1024 * 1024;
 const noop = (): void => undefined;
+/** How often a connection over `maxBufferedBytes` looks whether its socket has drained (sockets have no drain event here). */
+const DRAIN_POLL_MS = 10;
+const PONGS_PER_FLUSH = 1024;
+
+/** The request of a unary or server-streaming stream, held until `half_close`. */
+interface PendingRequest {
+  bytes: number;
+  readonly timer: unknown;
+}
 
 /** Serves the tunnel on an accepted WebSocket (PROTOCOL.md §1). */
 export function serveTunnelConnection(socket: TunnelSocket, config: TunnelConfig, baseUrl: string): TunnelConnection {
@@ -56,6 +73,15 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   private lastReceivedMs: number;
   private keepaliveTimer: unknown;
   private readonly onKeepaliveTimer = (): void => this.checkKeepalive();
+  /** Single-request streams that have not half-closed, and the bytes they hold. */
+  private readonly pendingRequests = new Map<number, PendingRequest>();
+  private pendingRequestBytes = 0;
+  /** When the socket's output went over `maxBufferedBytes` (undefined: under it). */
+  private overBufferedSinceMs: number | undefined;
+  private drainTimer: unknown;
+  private readonly onDrainTimer = (): void => this.checkDrained();
+  /** Pongs queued since the outbox last sent; a message full of pings is answered in slices of PONGS_PER_FLUSH. */
+  private pongsSinceFlush = 0;
 
   constructor(
     private readonly socket: TunnelSocket,
@@ -64,9 +90,14 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   ) {
     this.outbox = new Outbox(
       (batch) => {
-        if (socket.readyState === SOCKET_OPEN) socket.send(batch);
+        if (socket.readyState !== SOCKET_OPEN) return;
+        socket.send(batch);
+        this.checkBuffered();
       },
-      () => this.resumeHeldStreams(),
+      () => {
+        this.pongsSinceFlush = 0;
+        this.resumeHeldStreams();
+      },
     );
     this.lastReceivedMs = config.clock.now();
     this.keepaliveTimer = config.clock.setTimeout(this.onKeepaliveTimer, config.keepaliveTimeoutMs);
@@ -112,7 +143,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
 
   data(streamId: number, buf: Uint8Array, start: number, end: number): void {
     const state = this.state;
-    if (state.kind === "ready") this.streams.get(streamId)?.onData(buf, start, end);
+    if (state.kind === "ready") this.deliverData(streamId, buf, start, end);
     else if (state.kind === "authenticating") state.deferred.push({ kind: "deferredData", streamId, buf, start, end });
     else if (state.kind === "awaitingHello") throw protocolError("the first frame of a connection must be hello");
   }
@@ -133,6 +164,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
         this.onOpen(frame);
         return;
       case "halfClose":
+        this.settlePending(frame.streamId);
         this.streams.get(frame.streamId)?.onHalfClose();
         return;
       case "cancel":
@@ -143,6 +175,9 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
         return;
       case "ping":
         this.queue({ kind: "pong", streamId: 0, payload: frame.payload });
+        // Sent now rather than at the end of the turn: the answers to one big message of pings are never
+        // all held at once, and each slice counts towards bufferedAmount (a client that does not read is cut).
+        if (++this.pongsSinceFlush >= PONGS_PER_FLUSH) this.outbox.flush();
         return;
       default:
         // pong only proves liveness; a repeated hello and server-to-client kinds are ignored.
@@ -151,6 +186,14 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   private onHello(headers: HeaderList): void {
+    // Validated once here (§1.3): every stream merges these without checking them again.
+    const limit = this.config.maxHeaderBytes;
+    if (headerListBytes(headers) > limit) throw protocolError(`the hello headers are over the server's limit of ${limit} bytes`);
+    try {
+      requestHeaders([], headers);
+    } catch (e) {
+      throw protocolError(`hello carries an invalid header field: ${String(e)}`);
+    }
     this.hello = headers;
     const authenticate = this.config.authenticate;
     if (authenticate === undefined) {
@@ -192,7 +235,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     try {
       for (const frame of deferred) {
         if (!this.isReady()) return; // a deferred frame closed the connection
-        if (frame.kind === "deferredData") this.streams.get(frame.streamId)?.onData(frame.buf, frame.start, frame.end);
+        if (frame.kind === "deferredData") this.deliverData(frame.streamId, frame.buf, frame.start, frame.end);
         else this.dispatch(frame);
       }
     } catch (e) {
@@ -243,6 +286,11 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(message, Code.ResourceExhausted));
       return;
     }
+    if (headerListBytes(frame.headers) > this.config.maxHeaderBytes) {
+      const message = `the open headers are over the server's limit of ${this.config.maxHeaderBytes} bytes`;
+      this.endAtOnce(id, new ConnectError(message, Code.ResourceExhausted));
+      return;
+    }
     let header: Headers;
     try {
       header = requestHeaders(this.hello, frame.headers);
@@ -250,18 +298,50 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.endAtOnce(id, new ConnectError(`invalid request header: ${String(e)}`, Code.InvalidArgument));
       return;
     }
+    const window = Math.min(frame.initialWindow === 0 ? DEFAULT_INITIAL_WINDOW : frame.initialWindow, this.config.maxStreamWindowBytes);
+    if (hasSingleRequest(handler)) {
+      const timer = this.config.clock.setTimeout(() => this.onHalfCloseTimeout(id), this.config.halfCloseTimeoutMs);
+      this.pendingRequests.set(id, { bytes: 0, timer });
+    }
     this.streams.set(
       id,
-      new ServerTunnelStream(
-        this,
-        id,
-        handler,
-        header,
-        frame.initialWindow,
-        this.config.direct.get(frame.path),
-        this.streamValues(frame.headers),
-      ),
+      new ServerTunnelStream(this, id, handler, header, window, this.config.direct.get(frame.path), this.streamValues(frame.headers)),
     );
+  }
+
+  private deliverData(streamId: number, buf: Uint8Array, start: number, end: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    const pending = this.pendingRequests.get(streamId);
+    if (pending !== undefined) {
+      pending.bytes += end - start;
+      this.pendingRequestBytes += end - start;
+      if (this.pendingRequestBytes > this.config.maxPendingRequestBytes) {
+        const limit = this.config.maxPendingRequestBytes;
+        stream.fail(
+          new ConnectError(`this connection holds over ${limit} bytes of requests waiting for half_close`, Code.ResourceExhausted),
+        );
+        return;
+      }
+    }
+    stream.onData(buf, start, end);
+  }
+
+  /** The stream half-closed or ended: its request no longer waits. */
+  private settlePending(streamId: number): void {
+    const pending = this.pendingRequests.get(streamId);
+    if (pending === undefined) return;
+    this.pendingRequests.delete(streamId);
+    this.pendingRequestBytes -= pending.bytes;
+    this.config.clock.clearTimeout(pending.timer);
+  }
+
+  private onHalfCloseTimeout(streamId: number): void {
+    const limit = this.config.halfCloseTimeoutMs;
+    this.streams
+      .get(streamId)
+      ?.fail(new ConnectError(`the request did not half_close within ${limit} ms of its open`, Code.DeadlineExceeded));
+    this.settlePending(streamId);
   }
 
   private endAtOnce(streamId: number, error: ConnectError): void {
@@ -279,11 +359,13 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   removeStream(streamId: number): void {
+    this.settlePending(streamId);
     this.streams.delete(streamId);
   }
 
   batchFull(): boolean {
-    return this.outbox.pendingDataBytes >= MAX_BATCH_DATA_BYTES;
+    const pending = this.outbox.pendingDataBytes;
+    return pending >= MAX_BATCH_DATA_BYTES || this.socket.bufferedAmount + pending >= this.config.maxBufferedBytes;
   }
 
   resumeAfterFlush(stream: ServerTunnelStream): void {
@@ -291,10 +373,60 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   private resumeHeldStreams(): void {
-    if (this.heldForFlush.size === 0) return;
+    // Over the cap, held streams wait for the socket to drain (checkDrained) instead.
+    if (this.heldForFlush.size === 0 || this.overBufferedSinceMs !== undefined) return;
     const held = [...this.heldForFlush];
     this.heldForFlush.clear();
     for (const stream of held) stream.onFlushed();
+  }
+
+  // --- output accounting ----------------------------------------------------
+
+  /** After a send: every frame (data, pong, end) counts towards the socket's buffer. */
+  private checkBuffered(): void {
+    const buffered = this.socket.bufferedAmount;
+    const cap = this.config.maxBufferedBytes;
+    if (buffered >= 2 * cap) {
+      this.cutSlowConsumer(`over ${2 * cap} bytes of output waiting: the client does not read`, true);
+      return;
+    }
+    if (buffered < cap || this.overBufferedSinceMs !== undefined) return;
+    this.overBufferedSinceMs = this.config.clock.now();
+    this.drainTimer = this.config.clock.setTimeout(this.onDrainTimer, DRAIN_POLL_MS);
+  }
+
+  private checkDrained(): void {
+    this.drainTimer = undefined;
+    if (this.state.kind === "closed" || this.overBufferedSinceMs === undefined) return;
+    if (this.socket.bufferedAmount < this.config.maxBufferedBytes) {
+      this.overBufferedSinceMs = undefined;
+      this.resumeHeldStreams();
+      return;
+    }
+    const timeoutMs = this.config.slowConsumerTimeoutMs;
+    if (this.config.clock.now() - this.overBufferedSinceMs >= timeoutMs) {
+      this.cutSlowConsumer(`output stayed over ${this.config.maxBufferedBytes} bytes for ${timeoutMs} ms: the client does not read`, false);
+      return;
+    }
+    this.drainTimer = this.config.clock.setTimeout(this.onDrainTimer, DRAIN_POLL_MS);
+  }
+
+  /**
+   * Closes with `4008`. At twice the cap the socket is cut at once as well
+   * (the close frame cannot get past what the client leaves unread, and every
+   * message it still sends costs work); otherwise it is cut if the closing
+   * handshake has not finished within `closeTimeoutMs`.
+   */
+  private cutSlowConsumer(reason: string, now: boolean): void {
+    if (this.state.kind === "closed") return;
+    this.shutDown(new ConnectError(`the tunnel connection closed: ${reason}`, Code.ResourceExhausted));
+    this.socket.close(CLOSE_CODE.slowConsumer, closeReason(reason));
+    if (now) {
+      this.terminate();
+      return;
+    }
+    const cut = this.config.clock.setTimeout(() => this.terminate(), this.config.closeTimeoutMs);
+    void this.closed.then(() => this.config.clock.clearTimeout(cut));
   }
 
   // --- lifecycle ------------------------------------------------------------
@@ -336,6 +468,8 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     if (this.state.kind === "closed") return;
     this.state = { kind: "closed" };
     this.config.clock.clearTimeout(this.keepaliveTimer);
+    if (this.drainTimer !== undefined) this.config.clock.clearTimeout(this.drainTimer);
+    for (const id of [...this.pendingRequests.keys()]) this.settlePending(id);
     for (const stream of this.streams.values()) stream.abort(reason);
   }
 }

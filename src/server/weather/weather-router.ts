@@ -21,6 +21,11 @@ export interface WeatherRouterOptions {
   /** Request compressions accepted over HTTP (Node's server passes gzip and brotli). Default none. */
   readonly acceptCompression?: Compression[];
   /**
+   * Largest request message accepted over HTTP, after decompression (connect's
+   * `readMaxBytes`; more is `ResourceExhausted`). Default 4194304 (4 MiB).
+   */
+  readonly readMaxBytes?: number;
+  /**
    * Where readings come from. Default: the deterministic simulation in this
    * process (`tickMs`, `historyWindowMs`, `clock`). A shared source (such as
    * Redis Streams) lets several instances serve one history.
@@ -53,7 +58,11 @@ export function createWeatherRouter(options: WeatherRouterOptions = {}): Weather
   const tickMs = requirePositive("tickMs", options.tickMs ?? 1000);
   const historyWindowMs = requirePositive("historyWindowMs", options.historyWindowMs ?? 600_000);
   const maxReportBatch = requirePositive("maxReportBatch", options.maxReportBatch ?? 10_000);
-  const routerOptions = { interceptors: options.interceptors, acceptCompression: options.acceptCompression ?? [] };
+  const routerOptions = {
+    interceptors: options.interceptors,
+    acceptCompression: options.acceptCompression ?? [],
+    readMaxBytes: requirePositive("readMaxBytes", options.readMaxBytes ?? 4 * 1024 * 1024),
+  };
   const clock = options.clock ?? systemClock;
   const source = options.source ?? createSimulatedSource({ tickMs, historyWindowMs, clock });
   const config: WeatherServiceConfig = {
