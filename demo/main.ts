@@ -370,3 +370,6 @@ void controlsReady.then(() => {
   for (const code of startCities) addCity(code, 60_000);
   stateChanged();
 });
+
+// Every control is wired: tests and the screenshot script wait for this before they click.
+document.documentElement.dataset["ready"] = "";

@@ -35,6 +35,7 @@ try {
   browser = await chromium.launch({ executablePath, args });
   const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: process.env.SCHEME === "dark" ? "dark" : "light" });
   await page.goto(pageUrl);
+  await page.waitForSelector("html[data-ready]", { state: "attached" });
   for (const code of ["LON", "TYO"]) {
     await page.selectOption("#city", code);
     await page.click("#add");

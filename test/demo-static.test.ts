@@ -78,6 +78,7 @@ describe("npm run build:demo against npm run server", () => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`${pageUrl}?server=${encodeURIComponent(serverUrl)}&cities=NYC,LON`);
+    await page.waitForSelector("html[data-ready]", { state: "attached", timeout: 20_000 });
     expect(await page.textContent("#server")).toBe(serverUrl);
     await page.waitForFunction(() => document.querySelector("#badge")?.textContent === "Live · websocket", undefined, { timeout: 20_000 });
     await page.waitForFunction(

@@ -103,6 +103,7 @@ describe("npm run demo in Chromium", () => {
   it("serves the page on its own origin, pointed at the server through the demo's proxy, live at once", async () => {
     expect(new URL(demo.pageUrl).origin).not.toBe(new URL(demo.serverUrl).origin);
     await page.goto(demo.pageUrl);
+    await page.waitForSelector("html[data-ready]", { state: "attached", ...WAIT });
     expect(await page.textContent("#server")).toBe(demo.serverUrl);
     await textOf("#badge", /^Live · websocket$/);
     await textOf("#fault-status", /server up/);
@@ -190,6 +191,7 @@ describe("npm run demo in Chromium", () => {
     const dead = await browser.newPage();
     // Port 9 (discard) is closed here: every transport fails to open. No cities, so the call alone tries them.
     await dead.goto(`${demo.pageUrl}?cities=&server=${encodeURIComponent("http://127.0.0.1:9")}`);
+    await dead.waitForSelector("html[data-ready]", { state: "attached", ...WAIT });
     await dead.click("#get");
     const text = await dead.waitForFunction(
       () => {

@@ -311,14 +311,17 @@ describe("compiled by a TypeScript consumer", () => {
 import { createWeatherClient, WeatherResponseSchema, type WeatherClientOptions, type WeatherResponse } from "weather-sdk";
 import { createWebSocketTransport } from "weather-sdk/websocket";
 import { createSseTransport } from "weather-sdk/sse";
-import { CITIES } from "weather-sdk/testing";
 const options: WeatherClientOptions = { baseUrl: "http://127.0.0.1:8080", headers: async () => ({ authorization: "Bearer x" }) };
 const weather = createWeatherClient(options);
 export const reading: Promise<WeatherResponse> = weather.getWeather({ cityCode: "NYC" }, { headers: [["x-a", "b"]] });
 export const transports = [createWebSocketTransport({ url: "ws://127.0.0.1:8080/ws", connectionHeaders: { a: "b" } }), createSseTransport({ baseUrl: "http://127.0.0.1:8080", credentials: "include" })];
-export { CITIES, WeatherResponseSchema };
+export { WeatherResponseSchema };
 `;
-    writeFileSync(join(app, "browser.ts"), common);
+    // weather-sdk/testing builds on msw, whose declarations need the DOM library: the browser setting only.
+    writeFileSync(
+      join(app, "browser.ts"),
+      `${common}import { CITIES, createWeatherMocks } from "weather-sdk/testing";\nexport { CITIES, createWeatherMocks };\n`,
+    );
     writeFileSync(
       join(app, "node.ts"),
       `${common}import { createWeatherServer } from "weather-sdk/server";\nexport const server = createWeatherServer();\n`,

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { type Clock, sleep } from "../clock.js";
 import type { TransportKind } from "../subscription/state.js";
+import type { HeadersInput } from "../fetch-types.js";
 
 /**
  * Request header the mocks put on every HTTP call they hand to the service,
@@ -24,7 +25,7 @@ export interface FailOptions extends FaultScope {
   /** Error details, as connect's `ConnectError` takes them. */
   readonly details?: ConstructorParameters<typeof ConnectError>[3];
   /** Response metadata (headers/trailers) of the error. */
-  readonly metadata?: HeadersInit;
+  readonly metadata?: HeadersInput;
   /** How many matching calls fail; then calls pass again. Default 1; `Infinity` for every call until `reset()`. */
   readonly times?: number;
 }
@@ -37,7 +38,7 @@ interface FailRule extends Rule {
   readonly code: Code;
   readonly message: string | undefined;
   readonly details: ConstructorParameters<typeof ConnectError>[3];
-  readonly metadata: HeadersInit | undefined;
+  readonly metadata: HeadersInput | undefined;
 }
 interface DelayRule extends Rule {
   readonly kind: "delay";

@@ -42,6 +42,8 @@ describe("resolveChromium", () => {
         const browser = await launchChromium();
         try {
           const page = await browser.newPage();
+          // A page on the server's origin: a blank page's origin is "null", which the server never allows.
+          await page.goto(`${server.url}/healthz`);
           const status = await page.evaluate(async (url) => (await fetch(url)).status, `${server.url}/healthz`);
           expect(status).toBe(200);
         } finally {
