@@ -53,3 +53,43 @@ export function forEachEnvelope(
     pos = payloadEnd;
   }
 }
+
+/** Why the envelopes of a tunnel `data` frame are refused; see {@link walkDataEnvelopes}. */
+export type DataEnvelopeFault =
+  | { readonly kind: "truncated-header"; readonly at: number }
+  | { readonly kind: "flags"; readonly flags: number }
+  | { readonly kind: "too-large"; readonly length: number }
+  | { readonly kind: "overrun"; readonly length: number };
+
+/**
+ * Walks the envelopes of one tunnel `data` frame, `buf[start, end)`, as both
+ * peers must read them (PROTOCOL.md §1.5): whole envelopes, flags 0, payloads
+ * of at most `maxLength` bytes (checked before the bounds, so an oversized
+ * envelope is refused as such even when the frame cuts it). Calls
+ * `visit(context, buf, payloadStart, payloadEnd)` for each payload (a view, no
+ * copy) until it returns false; `context` saves the caller a closure per frame.
+ * Returns the first fault, or undefined when every envelope was whole.
+ */
+export function walkDataEnvelopes<C>(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxLength: number,
+  context: C,
+  visit: (context: C, buf: Uint8Array, payloadStart: number, payloadEnd: number) => boolean,
+): DataEnvelopeFault | undefined {
+  let pos = start;
+  while (pos < end) {
+    if (pos + ENVELOPE_HEADER_BYTES > end) return { kind: "truncated-header", at: pos };
+    const flags = buf[pos] as number;
+    if (flags !== 0) return { kind: "flags", flags };
+    const length = readEnvelopeLength(buf, pos);
+    if (length > maxLength) return { kind: "too-large", length };
+    const payloadStart = pos + ENVELOPE_HEADER_BYTES;
+    const payloadEnd = payloadStart + length;
+    if (payloadEnd > end) return { kind: "overrun", length };
+    if (!visit(context, buf, payloadStart, payloadEnd)) return undefined;
+    pos = payloadEnd;
+  }
+  return undefined;
+}

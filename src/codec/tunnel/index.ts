@@ -9,5 +9,14 @@ export {
   type HeaderList,
   TUNNEL_SUBPROTOCOL,
 } from "./frames.js";
-export { ENVELOPE_HEADER_BYTES, envelope, FLAG_END_STREAM, forEachEnvelope, readEnvelopeLength, writeEnvelopeHeader } from "./envelope.js";
+export {
+  type DataEnvelopeFault,
+  ENVELOPE_HEADER_BYTES,
+  envelope,
+  FLAG_END_STREAM,
+  forEachEnvelope,
+  readEnvelopeLength,
+  walkDataEnvelopes,
+  writeEnvelopeHeader,
+} from "./envelope.js";
 export { TunnelProtocolError, type TunnelErrorCode } from "./errors.js";

@@ -1,12 +1,6 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import {
-  type ControlFrame,
-  DEFAULT_INITIAL_WINDOW,
-  ENVELOPE_HEADER_BYTES,
-  type HeaderList,
-  readEnvelopeLength,
-} from "../../codec/tunnel/index.js";
+import { type ControlFrame, DEFAULT_INITIAL_WINDOW, type HeaderList, walkDataEnvelopes } from "../../codec/tunnel/index.js";
 import type { DirectMethod } from "../call/direct-call.js";
 import { hasSingleRequest, type UniversalCall, type UniversalCallSink } from "../call/server-call.js";
 import { startCall } from "../call/start-call.js";
@@ -198,35 +192,31 @@ export class ServerTunnelStream implements UniversalCallSink {
    */
   private checkEnvelopes(buf: Uint8Array, start: number, end: number): number {
     const limit = this.host.config.maxRequestMessageBytes;
-    let count = 0;
-    let pos = start;
-    while (pos < end) {
-      if (pos + ENVELOPE_HEADER_BYTES > end) {
+    const counter = { count: 0 };
+    const fault = walkDataEnvelopes(buf, start, end, limit, counter, countEnvelope);
+    if (fault === undefined) return counter.count;
+    switch (fault.kind) {
+      case "truncated-header":
         this.fail(
           new ConnectError("a data frame must hold whole envelopes; this one ends inside an envelope header", Code.InvalidArgument),
         );
-        return -1;
-      }
-      const flags = buf[pos] as number;
-      const length = readEnvelopeLength(buf, pos);
-      if (flags !== 0) {
-        this.fail(new ConnectError(`request envelope flags must be 0 in tunnel version 1, got ${flags}`, Code.InvalidArgument));
-        return -1;
-      }
-      if (length > limit) {
+        break;
+      case "flags":
+        this.fail(new ConnectError(`request envelope flags must be 0 in tunnel version 1, got ${fault.flags}`, Code.InvalidArgument));
+        break;
+      case "too-large":
         this.fail(
-          new ConnectError(`a request message of ${length} bytes is over the server's limit of ${limit} bytes`, Code.ResourceExhausted),
+          new ConnectError(
+            `a request message of ${fault.length} bytes is over the server's limit of ${limit} bytes`,
+            Code.ResourceExhausted,
+          ),
         );
-        return -1;
-      }
-      pos += ENVELOPE_HEADER_BYTES + length;
-      if (pos > end) {
+        break;
+      case "overrun":
         this.fail(new ConnectError("a data frame must hold whole envelopes; this one ends inside a message", Code.InvalidArgument));
-        return -1;
-      }
-      count++;
+        break;
     }
-    return count;
+    return -1;
   }
 
   private onConsumed(bytes: number): void {
@@ -253,4 +243,9 @@ export class ServerTunnelStream implements UniversalCallSink {
 
 function tooManyRequests(handler: UniversalHandler): ConnectError {
   return new ConnectError(`${handler.requestPath} takes exactly one request message, got several`, Code.InvalidArgument);
+}
+
+function countEnvelope(counter: { count: number }): boolean {
+  counter.count++;
+  return true;
 }

@@ -9,7 +9,7 @@ import {
   type FrameSink,
   type HeaderList,
   TUNNEL_SUBPROTOCOL,
-  readEnvelopeLength,
+  walkDataEnvelopes,
   writeEnvelopeHeader,
 } from "../../codec/tunnel/index.js";
 import { StreamTable } from "./stream-table.js";
@@ -260,30 +260,17 @@ export class ClientTunnel implements FrameSink {
       return;
     }
     stream.receiveCredit -= end - start;
-    const handler = stream.handler;
     const readMaxBytes = this.settings.readMaxBytes;
-    let pos = start;
-    while (pos < end) {
-      if (pos + ENVELOPE_HEADER_BYTES > end) {
-        stream.abort(new ConnectError("tunnel protocol error: a data frame ends inside an envelope header", Code.InvalidArgument));
-        return;
-      }
-      const length = readEnvelopeLength(buf, pos);
-      const payloadStart = pos + ENVELOPE_HEADER_BYTES;
-      const payloadEnd = payloadStart + length;
-      if (buf[pos] !== 0 || payloadEnd > end) {
-        stream.abort(new ConnectError("tunnel protocol error: data is not whole, uncompressed envelopes", Code.InvalidArgument));
-        return;
-      }
-      if (length > readMaxBytes) {
-        stream.abort(
-          new ConnectError(`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted),
-        );
-        return;
-      }
-      handler.onMessage(buf, payloadStart, payloadEnd);
-      if (stream.ended) return; // the handler cancelled
-      pos = payloadEnd;
+    const fault = walkDataEnvelopes(buf, start, end, readMaxBytes, stream, deliverMessage);
+    if (fault === undefined) return;
+    if (fault.kind === "too-large") {
+      stream.abort(
+        new ConnectError(`message size ${fault.length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted),
+      );
+    } else if (fault.kind === "truncated-header") {
+      stream.abort(new ConnectError("tunnel protocol error: a data frame ends inside an envelope header", Code.InvalidArgument));
+    } else {
+      stream.abort(new ConnectError("tunnel protocol error: data is not whole, uncompressed envelopes", Code.InvalidArgument));
     }
   }
 
@@ -494,6 +481,12 @@ class ClientStream implements ClientTunnelStream {
  * common case costs nothing).
  * @throws TypeError when a name or value is not a valid HTTP field.
  */
+/** Hands one message of a data frame to its stream; false once the handler ended the stream (it cancelled). */
+function deliverMessage(stream: ClientStream, buf: Uint8Array, payloadStart: number, payloadEnd: number): boolean {
+  stream.handler.onMessage(buf, payloadStart, payloadEnd);
+  return !stream.ended;
+}
+
 function headersOf(list: HeaderList): Headers | undefined {
   return list.length === 0 ? undefined : new Headers(list as [string, string][]);
 }
