@@ -21,7 +21,14 @@ export interface LiveServers {
 
 export async function startLiveServers(tickMs: number, historyWindowMs: number): Promise<LiveServers> {
   // 20,000 fan-out subscribers over 4 WebSockets are 5,000 streams a connection, over the default limit of 4,096.
-  const server: WeatherServer = createWeatherServer({ tickMs, historyWindowMs, onError: () => undefined, tunnel: { maxStreams: 10_000 } });
+  // Every benchmark client comes from 127.0.0.1: the fan-out rows hold 2,000 SSE responses, over the per-address default.
+  const server: WeatherServer = createWeatherServer({
+    tickMs,
+    historyWindowMs,
+    onError: () => undefined,
+    tunnel: { maxStreams: 10_000 },
+    limits: { maxConnectionsPerAddress: 10_000 },
+  });
   const { url, port } = await server.listen(0);
 
   const city = findCity(CITY);
