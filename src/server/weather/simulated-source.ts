@@ -67,9 +67,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
   }
 
   function makeReading(city: City, tick: number): SourceReading {
-    const plain = readingAt(city, tick, tickMs);
-    const extended = readingAt(city, tick, tickMs, true);
-    return { cityCode: city.code, timestamp: plain.timestamp, plain, extended };
+    return new ModelReading(city, tick, tickMs);
   }
 
   /** Newest reported timestamp of a city, or -1. */
@@ -226,4 +224,30 @@ function requireCity(code: string): City {
     throw new ConnectError(`unknown city_code "${code}"; known codes: ${[...CITIES.keys()].join(", ")}`, Code.InvalidArgument);
   }
   return city;
+}
+
+/**
+ * A reading of the model. The extended style (a forecast, several model
+ * evaluations) is made on first use: a replay of many readings to plain
+ * subscribers never computes it.
+ */
+class ModelReading implements SourceReading {
+  readonly cityCode: string;
+  readonly timestamp: bigint;
+  readonly plain: WeatherResponse;
+  #extended: WeatherResponse | undefined;
+
+  constructor(
+    private readonly city: City,
+    private readonly tick: number,
+    private readonly tickMs: number,
+  ) {
+    this.cityCode = city.code;
+    this.plain = readingAt(city, tick, tickMs);
+    this.timestamp = this.plain.timestamp;
+  }
+
+  get extended(): WeatherResponse {
+    return (this.#extended ??= readingAt(this.city, this.tick, this.tickMs, true));
+  }
 }
