@@ -4,20 +4,10 @@
 // against the real server (test/demo.test.ts). Every wait is for the page.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright";
+import type { Browser, Page } from "playwright";
+import { launchChromium } from "./helpers/chromium.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 const WAIT = { timeout: 20_000 };
 
 let demo: ChildProcessWithoutNullStreams;
@@ -42,7 +32,7 @@ beforeAll(async () => {
     demo.stderr.on("data", onData);
     void exited.then(() => reject(new Error(`the demo exited before it was ready:\n${output}`)));
   });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(String(e)));
 }, 60_000);
