@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitForOutput } from "./process-output.js";
 
 /** Where redis-server is, or undefined when this machine has none. */
 export function findRedisServer(): string | undefined {
@@ -57,18 +57,7 @@ export async function startRedis(): Promise<RedisProcess> {
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child = proc;
-    await new Promise<void>((resolve, reject) => {
-      let output = "";
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
-          proc.stdout.off("data", onData);
-          resolve();
-        }
-      };
-      proc.stdout.on("data", onData);
-      proc.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-    });
+    await waitForOutput(proc, "Ready to accept connections", "redis-server");
   };
   const killChild = async (signal: NodeJS.Signals) => {
     const proc = child;
@@ -90,16 +79,4 @@ export async function startRedis(): Promise<RedisProcess> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -4,12 +4,12 @@
 // exactly once, in order, and readings reported on one instance reach the others.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { createClient as createRedisClient } from "@redis/client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWeatherClient, type SubscriptionState, type TransportKind, WeatherResponseSchema } from "../../src/index.js";
 import { REPORT_CITY_HEADER } from "../../src/server/index.js";
+import { freePort, waitForOutput } from "../helpers/process-output.js";
 import { type RedisProcess, redisUnavailableReason, startRedis } from "../helpers/redis-server.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "../helpers/round-robin-proxy.js";
 
@@ -32,17 +32,6 @@ interface Watcher {
   close(): void;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
-
 describe.skipIf(skipReason !== undefined)("scale-out: three instances on one Redis", () => {
   let redis: RedisProcess;
   let proxy: RoundRobinProxy;
@@ -55,19 +44,7 @@ describe.skipIf(skipReason !== undefined)("scale-out: three instances on one Red
       stdio: ["ignore", "pipe", "pipe"],
     });
     instance.process = child;
-    await new Promise<void>((resolve, reject) => {
-      let output = "";
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("listening on")) {
-          child.stdout.off("data", onData);
-          resolve();
-        }
-      };
-      child.stdout.on("data", onData);
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.once("exit", (code) => reject(new Error(`instance on ${instance.port} exited with ${code}: ${output}`)));
-    });
+    await waitForOutput(child, "listening on", `instance on ${instance.port}`);
   }
 
   async function killInstance(instance: Instance): Promise<void> {
