@@ -11,6 +11,11 @@ export interface MockClock extends Clock {
   advance(ms: number): void;
   /** Moves time to the next pending timer and runs it (and any due at the same time); false when none is pending. */
   runNext(): boolean;
+  /**
+   * Moves time forward by `ms` without running timers, as when a busy event loop
+   * fires them late; a later `advance(0)` runs the ones now due.
+   */
+  jump(ms: number): void;
   /** Timers scheduled and not yet run or cleared. */
   readonly pendingTimers: number;
 }
@@ -26,11 +31,11 @@ const DEFAULT_START_MS = Date.UTC(2026, 0, 1) + 250;
 
 /**
  * Creates a {@link MockClock} at `startMs` (Unix epoch milliseconds).
- * @throws RangeError for a start that is not a positive whole number.
+ * @throws RangeError for a start that is not a whole number of milliseconds, zero or more.
  */
 export function createMockClock(startMs: number = DEFAULT_START_MS): MockClock {
-  if (!Number.isSafeInteger(startMs) || startMs <= 0) {
-    throw new RangeError(`createMockClock: startMs must be a positive whole number of epoch milliseconds, got ${startMs}`);
+  if (!Number.isSafeInteger(startMs) || startMs < 0) {
+    throw new RangeError(`createMockClock: startMs must be a whole number of epoch milliseconds, zero or more, got ${startMs}`);
   }
   let nowMs = startMs;
   let nextId = 1;
@@ -66,6 +71,10 @@ export function createMockClock(startMs: number = DEFAULT_START_MS): MockClock {
       const targetMs = nowMs + ms;
       for (let due = nextDue(targetMs); due !== undefined; due = nextDue(targetMs)) run(due);
       nowMs = targetMs;
+    },
+    jump(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`MockClock.jump: ms must be zero or more, got ${ms}`);
+      nowMs += ms;
     },
     runNext() {
       const first = nextDue(Number.POSITIVE_INFINITY);

@@ -1,4 +1,5 @@
 import * as net from "node:net";
+import { listenOnLoopback, spliceSockets } from "./socket-pair.js";
 
 /**
  * A loopback TCP load balancer: each new connection goes to the next backend
@@ -17,7 +18,7 @@ export async function startRoundRobinProxy(backendPorts: readonly number[]): Pro
   let next = 0;
   const open = new Set<net.Socket>();
   const connections = new Map<number, number>();
-  const server = net.createServer((client) => {
+  const { server, port, url } = await listenOnLoopback((client) => {
     open.add(client);
     client.once("close", () => open.delete(client));
     client.pause();
@@ -34,24 +35,14 @@ export async function startRoundRobinProxy(backendPorts: readonly number[]): Pro
         upstream.off("error", onConnectError);
         connections.set(port, (connections.get(port) ?? 0) + 1);
         open.add(upstream);
-        const end = () => {
-          open.delete(upstream);
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on("error", end).on("close", end);
-        upstream.on("error", end).on("close", end);
-        client.pipe(upstream);
-        upstream.pipe(client);
+        spliceSockets(client, upstream, () => open.delete(upstream));
         client.resume();
       });
     };
     attempt(0);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     connections,
     close() {

@@ -1,4 +1,5 @@
 import * as net from "node:net";
+import { listenOnLoopback, spliceSockets } from "./socket-pair.js";
 
 /** A loopback TCP proxy that a test can use to cut every connection at once, as a flaky network would. */
 export interface TcpProxy {
@@ -17,7 +18,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let target = targetPort;
   const pairs = new Set<[net.Socket, net.Socket]>();
   const state = { refuse: false };
-  const server = net.createServer((client) => {
+  const { server, port, url } = await listenOnLoopback((client) => {
     if (state.refuse) {
       client.destroy();
       return;
@@ -25,20 +26,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     const upstream = net.connect(target, "127.0.0.1");
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
-    const end = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", end).on("close", end);
-    upstream.on("error", end).on("close", end);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    spliceSockets(client, upstream, () => pairs.delete(pair));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     get refuse() {
       return state.refuse;
