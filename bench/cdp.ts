@@ -7,18 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "ws";
-import { resolveChromium } from "../scripts/chromium.mjs";
+import { CHROMIUM_ARGS as BASE_CHROMIUM_ARGS, resolveChromium } from "../scripts/chromium.mjs";
 
-/** TOOLCHAIN.md's quiet, offline flags, plus no throttling of the (only) tab. */
+/** The quiet, offline flags every launch uses (scripts/chromium.mjs), plus headless and no throttling of the (only) tab. */
 export const CHROMIUM_ARGS = [
-  "--no-sandbox",
+  ...BASE_CHROMIUM_ARGS,
   "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
   "--disable-renderer-backgrounding",
   "--disable-background-timer-throttling",
   "--disable-backgrounding-occluded-windows",
