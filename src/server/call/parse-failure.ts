@@ -2,6 +2,7 @@
 import { Code } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { readAll } from "./read-all.js";
 
 /**
  * How connect words a request message that does not parse as protobuf
@@ -67,7 +68,7 @@ async function rewriteUnaryError(
   responseHeader: Headers,
   response: UniversalServerResponse,
 ): Promise<UniversalServerResponse> {
-  const bytes = await concatAll(body);
+  const bytes = await readAll(body[Symbol.asyncIterator]());
   const error = parseJsonObject(bytes);
   if (error === undefined || !isParseFailure(error["code"], error["message"])) {
     return { ...response, body: createAsyncIterable([bytes]) };
@@ -153,7 +154,7 @@ async function* rewriteLastEnvelope(
     if (passed.byteLength > 0) yield passed;
   }
   if (held === undefined) return;
-  const last = await concatAll(held);
+  const last = await readAll(createAsyncIterable(held)[Symbol.asyncIterator]());
   const length = last.byteLength >= 5 ? new DataView(last.buffer, last.byteOffset).getUint32(1) : -1;
   if (length !== last.byteLength - 5) {
     yield last; // not one whole envelope: not ours to judge
@@ -170,23 +171,6 @@ async function* rewriteLastEnvelope(
   new DataView(envelope.buffer).setUint32(1, data.byteLength);
   envelope.set(data, 5);
   yield envelope;
-}
-
-async function concatAll(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const part of chunks) {
-    parts.push(part);
-    size += part.byteLength;
-  }
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part, offset);
-    offset += part.byteLength;
-  }
-  return all;
 }
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
