@@ -2,11 +2,13 @@
 // message that does not parse is the client's error, answered `invalid_argument` in each protocol's own form,
 // by the Node server and by the runtime-neutral fetch handler; valid requests on the same server still work.
 import * as http2 from "node:http2";
+import type { Interceptor } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withParseFailuresAsInvalidArgument } from "../../src/server/call/parse-failure.js";
 import { createWeatherFetchHandler, createWeatherRouter, type WeatherServer } from "../../src/server/index.js";
-import { WEATHER } from "../helpers/raw-tunnel.js";
+import { envelope as tunnelEnvelope } from "../../src/codec/tunnel/index.js";
+import { openRawTunnel, WEATHER } from "../helpers/raw-tunnel.js";
 import { startServer } from "../helpers/server.js";
 
 const INVALID_ARGUMENT = 3;
@@ -134,6 +136,42 @@ describe("gRPC over h2c", () => {
 
   it("still answers a valid request with grpc-status 0", async () => {
     expect((await grpcCall(NYC)).status).toBe("0");
+  });
+});
+
+describe("the WebSocket tunnel", () => {
+  const passThrough: Interceptor = (next) => (req) => next(req);
+  // Without interceptors the tunnel calls the implementation directly; with one, through connect's handlers.
+  describe.each([
+    ["called directly", []],
+    ["through an interceptor", [passThrough]],
+  ] as const)("%s", (_how, interceptors) => {
+    let tunnelServer: WeatherServer & { url: string };
+    beforeAll(async () => {
+      tunnelServer = await startServer({ interceptors: [...interceptors] });
+    });
+    afterAll(() => tunnelServer.close());
+
+    it.each(BAD_MESSAGES)("%s ends a unary and a server-streaming stream with invalid_argument", async (_what, message) => {
+      const tunnel = await openRawTunnel(tunnelServer.url);
+      try {
+        for (const [id, path] of [
+          [1, WEATHER.getWeather],
+          [3, WEATHER.subscribeWeather],
+        ] as const) {
+          tunnel.send([
+            { kind: "open", streamId: id, path, headers: [], initialWindow: 0 },
+            { kind: "data", streamId: id, chunks: [tunnelEnvelope(message)] },
+            { kind: "halfClose", streamId: id },
+          ]);
+          const end = await tunnel.end(id);
+          expect(end.code).toBe(INVALID_ARGUMENT);
+          expect(end.message).toMatch(/^parse binary: /);
+        }
+      } finally {
+        tunnel.close();
+      }
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 // Runtime-neutral (no node:* import): the Node server's HTTP handler and the fetch handler both wrap their handlers with it.
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalHandler, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { readAll } from "./read-all.js";
@@ -56,6 +56,17 @@ async function reportParseFailure(response: UniversalServerResponse): Promise<Un
     return { ...response, body: afterLast(body, () => rewriteGrpcStatus(trailer)) };
   }
   return response;
+}
+
+/**
+ * The same rule for a call's outcome as a `ConnectError` (the tunnel's `end`
+ * frame): connect's `internal` for a request message that does not parse
+ * becomes `invalid_argument`, with its message and metadata; anything else
+ * is returned as it is.
+ */
+export function parseFailureAsInvalidArgument<E extends ConnectError | undefined>(error: E): E | ConnectError {
+  if (error === undefined || error.code !== Code.Internal || !error.rawMessage.startsWith(PARSE_FAILURE_PREFIX)) return error;
+  return new ConnectError(error.rawMessage, Code.InvalidArgument, error.metadata, undefined, error.cause); // parse errors carry no details
 }
 
 function isParseFailure(code: unknown, message: unknown): boolean {
