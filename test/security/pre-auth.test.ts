@@ -17,13 +17,18 @@ const SLOW = ["authorization", "Bearer slow"] as const;
 
 /** Checks of slow hellos that have not settled yet: calling one accepts that connection. */
 const waiting: (() => void)[] = [];
+/** Called when the next slow hello reaches `authenticate`. */
+let onSlowHello: (() => void) | undefined;
 let server: WeatherServer & { url: string };
 beforeAll(async () => {
   server = await startServer({
     tickMs: 100,
     authenticate: (headers) =>
       headers.get("authorization") === "Bearer slow"
-        ? new Promise((resolve) => waiting.push(() => resolve("slow user")))
+        ? new Promise((resolve) => {
+            waiting.push(() => resolve("slow user"));
+            onSlowHello?.();
+          })
         : Promise.resolve("quick user"),
     tunnel: { maxPreAuthFrames: MAX_FRAMES, maxPreAuthBytes: MAX_BYTES },
   });
@@ -79,14 +84,19 @@ it("closes with 4413 a connection whose held frames keep more than maxPreAuthByt
 });
 
 it("runs the frames held under both caps, in order, once the check succeeds", async () => {
+  const helloChecked = new Promise<void>((resolve) => (onSlowHello = resolve));
   const slow = await connectRawTunnel(tunnelUrl(server.url), { hello: [SLOW] });
-  const accepted = waiting.length;
+  await helloChecked;
   slow.send(pings(MAX_FRAMES - 1));
   // The ping after the held ones is answered only after them: all were held, none dropped.
   slow.send(pings(1, MAX_FRAMES));
-  await expect.poll(() => waiting.length).toBeGreaterThan(accepted);
+  // Held until accepted: a quick connection's round trip after these sends shows none was answered yet.
+  const quick = await connectRawTunnel(tunnelUrl(server.url));
+  quick.send(pings(1, 7));
+  await quick.waitFor("pong", (f) => f.kind === "pong" && f.payload === 7);
+  quick.close();
   expect(slow.frames).toEqual([]);
-  waiting[accepted]?.();
+  waiting.at(-1)?.();
   await slow.waitFor("the last pong", (f) => f.kind === "pong" && f.payload === MAX_FRAMES);
   expect(slow.frames.map((f) => (f.kind === "pong" ? f.payload : f.kind))).toEqual(Array.from({ length: MAX_FRAMES }, (_, i) => i + 1));
   slow.close();
