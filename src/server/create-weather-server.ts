@@ -39,7 +39,8 @@ export interface WeatherServerOptions {
    * (`maxStreams` 4096, `maxWebSocketMessageBytes` 16 MiB,
    * `maxRequestMessageBytes` `limits.maxRequestBytes`, `maxBufferedBytes`
    * 8 MiB, `maxStreamWindowBytes` 4 MiB, `maxHeaderBytes` 16 KiB,
-   * `halfCloseTimeoutMs` 30000, `maxPendingRequestBytes` 16 MiB; SECURITY.md
+   * `halfCloseTimeoutMs` 30000, `maxPendingRequestBytes` 16 MiB,
+   * `maxPreAuthFrames` 16384 and `maxPreAuthBytes` 4 MiB; SECURITY.md
    * lists them all), `keepaliveTimeoutMs` (30000) and an `authenticate` hook
    * for the `hello` headers. Its timers use `clock`.
    */

@@ -198,6 +198,42 @@ describe("tunnel frame codec", () => {
     expect(decodeAll(bytes)).toEqual([{ kind: "cancel", streamId: 1 }]);
   });
 
+  describe("ping and pong payloads: the full uint64 range", () => {
+    it.each([
+      ["0", 0, 0n],
+      ["2^49 - 1 (seven bytes)", 2 ** 49 - 1, 2n ** 49n - 1n],
+      ["2^49 (eight bytes)", 2 ** 49, 2n ** 49n],
+      ["2^53 - 1", Number.MAX_SAFE_INTEGER, 2n ** 53n - 1n],
+      ["2^53", 2n ** 53n, 2n ** 53n],
+      ["2^56", 2n ** 56n, 2n ** 56n],
+      ["2^63", 2n ** 63n, 2n ** 63n],
+      ["2^64 - 1", 2n ** 64n - 1n, 2n ** 64n - 1n],
+    ] as const)("round-trips %s exactly, as protobuf-es reads and writes it", (_what, payload, exact) => {
+      const bytes = encodeFrameBatch([{ kind: "ping", streamId: 0, payload }]);
+      expect(decodeAll(bytes)).toEqual([{ kind: "ping", streamId: 0, payload }]);
+      const parsed = fromBinary(FrameBatchSchema, bytes).frames[0]?.kind;
+      expect(parsed?.case === "ping" ? parsed.value.payload : undefined).toBe(exact);
+      const written = create(FrameBatchSchema, { frames: [{ kind: { case: "pong", value: { payload: exact } } }] });
+      expect(decodeAll(toBinary(FrameBatchSchema, written))).toEqual([{ kind: "pong", streamId: 0, payload }]);
+    });
+
+    it("reads a non-minimal ten-byte varint of a small payload as a number", () => {
+      expect(decodeAll(unhex("0a 0d 52 0b 08 85 80 80 80 80 80 80 80 80 00"))).toEqual([{ kind: "ping", streamId: 0, payload: 5 }]);
+    });
+
+    it.each([
+      ["2^64 (a tenth byte of 2)", "0a 0d 52 0b 08 80 80 80 80 80 80 80 80 80 02"],
+      ["an eleven-byte varint", "0a 0e 52 0c 08 80 80 80 80 80 80 80 80 80 80 00"],
+    ])("rejects a payload of %s as malformed_frame", (_what, bytes) => {
+      expect(() => decodeAll(unhex(bytes))).toThrow(/above 2\^64|longer than 10 bytes/);
+    });
+
+    it("still rejects other integer fields above 2^53 - 1", () => {
+      // window_update on stream 1 with bytes = 2^53
+      expect(() => decodeAll(unhex("0a 0d 08 01 4a 09 08 80 80 80 80 80 80 80 10"))).toThrow(/varint too long/);
+    });
+  });
+
   it.each([
     ["a truncated frame", "0a 05 08 01"],
     ["a varint that never ends", "0a 03 08 ff ff"],

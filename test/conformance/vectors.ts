@@ -84,12 +84,17 @@ function toFrame(f: ProtoFrame): Frame | undefined {
     case "windowUpdate":
       return { kind: "windowUpdate", streamId, bytes: k.value.bytes };
     case "ping":
-      return { kind: "ping", streamId: 0, payload: Number(k.value.payload) };
+      return { kind: "ping", streamId: 0, payload: uint64(k.value.payload) };
     case "pong":
-      return { kind: "pong", streamId: 0, payload: Number(k.value.payload) };
+      return { kind: "pong", streamId: 0, payload: uint64(k.value.payload) };
     case "goAway":
       return { kind: "goAway", streamId: 0, lastStreamId: k.value.lastStreamId, message: k.value.message };
     case undefined:
       return undefined;
   }
+}
+
+/** A uint64 as the codec holds it: a number below 2^53, else the bigint. */
+function uint64(value: bigint): number | bigint {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }

@@ -8,6 +8,7 @@ import { createWeatherClient, type TransportKind } from "../../src/index.js";
 import type { WeatherServer } from "../../src/server/index.js";
 import { startServer } from "../helpers/server.js";
 import { createCounting, eventually, NOTHING_HELD } from "./counting.js";
+import { clientLetGo, closeThreeWays, openThreeSubscriptions } from "./release-scenario.js";
 
 let server: WeatherServer & { url: string };
 let openCalls = 0;
@@ -59,34 +60,21 @@ const TRANSPORTS: readonly TransportKind[] = ["websocket", "connect", "grpc-web"
 describe.each(TRANSPORTS)("over %s", (transport) => {
   it("closing its subscriptions and then the client leaves no timer, socket, body, listener or server call behind", async () => {
     const before = handles();
-    const counting = createCounting();
-    const weather = createWeatherClient({
-      baseUrl: server.url,
-      transports: [transport],
-      clock: counting.clock,
-      webSocket: counting.webSocket,
-      fetch: counting.fetch,
-      lifecycle: counting.lifecycle,
-    });
-    const subs = ["NYC", "LON", "TYO"].map((cityCode) => weather.subscribeWeather({ cityCode }));
-    await Promise.all(subs.map((sub) => new Promise((resolve) => sub.onMessage(resolve))));
+    const scenario = await openThreeSubscriptions(server.url, transport);
     expect(openCalls).toBe(3);
-    expect(counting.held().lifecycleListeners).toBe(3);
+    expect(scenario.counting.held().lifecycleListeners).toBe(3);
 
     // One closed by close(), one by leaving a for-await loop, one by the client.
-    subs[0]?.close();
-    for await (const _ of subs[1] ?? []) break;
-    await eventually("two server calls to end", () => openCalls === 1);
-    weather.close();
+    await closeThreeWays(scenario, () => eventually("two server calls to end", () => openCalls === 1));
 
     await eventually("the server's calls to end", () => openCalls === 0);
-    await eventually("the client to let go of everything", () => JSON.stringify(counting.held()) === JSON.stringify(NOTHING_HELD));
+    await clientLetGo(scenario);
     // Sockets of HTTP requests the client aborted linger a few seconds in the HTTP stack (keep-alive), then go.
     await eventually("the process's sockets and timers to be back to where they were", () => {
       const now = handles();
       return now.sockets <= before.sockets && now.timers <= before.timers;
     });
-    expect(subs.map((s) => s.state.kind)).toEqual(["closed", "closed", "closed"]);
+    expect(scenario.subs.map((s) => s.state.kind)).toEqual(["closed", "closed", "closed"]);
   });
 });
 

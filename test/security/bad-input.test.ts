@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WeatherServer } from "../../src/server/index.js";
 import { h1Request } from "../helpers/raw-http.js";
-import { WEATHER } from "../helpers/raw-tunnel.js";
+import { openRawTunnel, WEATHER } from "../helpers/raw-tunnel.js";
 import { startServer } from "../helpers/server.js";
 
 let server: WeatherServer & { url: string };
@@ -99,6 +99,31 @@ describe("content types", () => {
       body: "x",
     });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("tunnel ping payloads", () => {
+  it("echoes every uint64 payload exactly, 2^56 and 2^64 - 1 included, and keeps the connection", async () => {
+    const tunnel = await openRawTunnel(server.url);
+    try {
+      const payloads = [7, 2n ** 53n, 2n ** 56n, 2n ** 63n + 1n, 2n ** 64n - 1n];
+      tunnel.send(payloads.map((payload) => ({ kind: "ping", streamId: 0, payload })));
+      for (const payload of payloads) {
+        await tunnel.waitFor(`pong ${payload}`, (f) => f.kind === "pong" && f.payload === payload);
+      }
+      // Still open and serving: one more round trip after the large ones.
+      tunnel.send([{ kind: "ping", streamId: 0, payload: 8 }]);
+      await tunnel.waitFor("pong 8", (f) => f.kind === "pong" && f.payload === 8);
+      expect(tunnel.frames.filter((f) => f.kind === "pong")).toHaveLength(payloads.length + 1);
+    } finally {
+      tunnel.close();
+    }
+  });
+
+  it("closes with 1002 on a payload above 2^64 - 1", async () => {
+    const tunnel = await openRawTunnel(server.url);
+    tunnel.sendRaw(Uint8Array.of(0x0a, 0x0d, 0x52, 0x0b, 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02));
+    expect((await tunnel.closed).code).toBe(1002);
   });
 });
 

@@ -1,6 +1,6 @@
 import { malformed } from "./errors.js";
 import { type ControlFrame, type ErrorDetailField, FRAME_FIELD } from "./frames.js";
-import { ByteReader } from "./varint.js";
+import { ByteReader, type Uint64 } from "./varint.js";
 
 /** Receives the frames of a batch in order. */
 export interface FrameSink {
@@ -98,9 +98,9 @@ function decodeControl(kind: number, streamId: number, r: ByteReader): ControlFr
     case FRAME_FIELD.windowUpdate:
       return { kind: "windowUpdate", streamId, bytes: readSingleVarint(r) };
     case FRAME_FIELD.ping:
-      return { kind: "ping", streamId: 0, payload: readSingleVarint(r) };
+      return { kind: "ping", streamId: 0, payload: readPayload(r) };
     case FRAME_FIELD.pong:
-      return { kind: "pong", streamId: 0, payload: readSingleVarint(r) };
+      return { kind: "pong", streamId: 0, payload: readPayload(r) };
     default: {
       let lastStreamId = 0;
       let message = "";
@@ -121,7 +121,17 @@ function forEachField(r: ByteReader, visit: (field: number, wireType: number) =>
   }
 }
 
-/** Reads field 1 as a varint (window_update.bytes, ping/pong.payload). */
+/** Reads field 1 as a `uint64` (ping/pong.payload, any value a peer may send, echoed exactly). */
+function readPayload(r: ByteReader): Uint64 {
+  let value: Uint64 = 0;
+  forEachField(r, (field, wireType) => {
+    if (field === 1 && wireType === 0) value = r.uint64();
+    else r.skip(wireType);
+  });
+  return value;
+}
+
+/** Reads field 1 as a varint (window_update.bytes). */
 function readSingleVarint(r: ByteReader): number {
   let value = 0;
   forEachField(r, (field, wireType) => {

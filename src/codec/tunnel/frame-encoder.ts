@@ -1,6 +1,6 @@
 import { type ControlFrame, FRAME_FIELD, type Frame, type HeaderList } from "./frames.js";
 import { utf8Length, writeUtf8 } from "./utf8.js";
-import { varintSize, writeVarint } from "./varint.js";
+import { uint64Size, varintSize, writeUint64, writeVarint } from "./varint.js";
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
@@ -74,7 +74,7 @@ function bodySize(frame: Frame): number {
       return varintFieldSize(frame.bytes);
     case "ping":
     case "pong":
-      return varintFieldSize(frame.payload);
+      return frame.payload === 0 || frame.payload === 0n ? 0 : 1 + uint64Size(frame.payload);
     case "goAway":
       return varintFieldSize(frame.lastStreamId) + stringSize(frame.message);
   }
@@ -104,7 +104,9 @@ function writeBody(out: Uint8Array, pos: number, frame: Frame): number {
       return writeVarintField(out, pos, 1, frame.bytes);
     case "ping":
     case "pong":
-      return writeVarintField(out, pos, 1, frame.payload);
+      if (frame.payload === 0 || frame.payload === 0n) return pos;
+      out[pos++] = (1 << 3) | WIRE_VARINT;
+      return writeUint64(out, pos, frame.payload);
     case "goAway":
       pos = writeVarintField(out, pos, 1, frame.lastStreamId);
       return writeString(out, pos, 2, frame.message);

@@ -3,6 +3,8 @@
  * proto/weather/tunnel/v1/tunnel.proto) as plain values.
  */
 
+import type { Uint64 } from "./varint.js";
+
 /** Header or trailer fields in wire order; names are lower case. */
 export type HeaderList = readonly (readonly [name: string, value: string])[];
 
@@ -35,8 +37,8 @@ export type ControlFrame =
     }
   | { readonly kind: "cancel"; readonly streamId: number }
   | { readonly kind: "windowUpdate"; readonly streamId: number; readonly bytes: number }
-  | { readonly kind: "ping"; readonly streamId: 0; readonly payload: number }
-  | { readonly kind: "pong"; readonly streamId: 0; readonly payload: number }
+  | { readonly kind: "ping"; readonly streamId: 0; readonly payload: Uint64 }
+  | { readonly kind: "pong"; readonly streamId: 0; readonly payload: Uint64 }
   | { readonly kind: "goAway"; readonly streamId: 0; readonly lastStreamId: number; readonly message: string };
 
 /**

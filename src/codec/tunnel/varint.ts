@@ -1,5 +1,15 @@
 import { malformed } from "./errors.js";
 
+/**
+ * A protobuf `uint64` as the codec holds it (ping and pong payloads): a
+ * number below 2^53, a bigint from 2^53 to 2^64 − 1, so every value
+ * round-trips exactly and the common small ones cost no bigint.
+ */
+export type Uint64 = number | bigint;
+
+const MAX_UINT64 = 2n ** 64n - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Bytes a non-negative integer below 2^53 takes as a protobuf varint. */
 export function varintSize(value: number): number {
   let size = 1;
@@ -20,9 +30,31 @@ export function writeVarint(buf: Uint8Array, pos: number, value: number): number
   return pos;
 }
 
+/** Bytes a {@link Uint64} (0 ≤ value ≤ 2^64 − 1) takes as a varint. */
+export function uint64Size(value: Uint64): number {
+  if (typeof value === "number") return varintSize(value);
+  let size = 1;
+  for (let v = value; v >= 0x80n; v >>= 7n) size++;
+  return size;
+}
+
+/** Writes a {@link Uint64} (0 ≤ value ≤ 2^64 − 1) at `pos`; returns the position after it. */
+export function writeUint64(buf: Uint8Array, pos: number, value: Uint64): number {
+  if (typeof value === "number") return writeVarint(buf, pos, value);
+  let v = value;
+  while (v >= 0x80n) {
+    buf[pos++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  buf[pos++] = Number(v);
+  return pos;
+}
+
 /**
- * A cursor over bytes for the decoder. Varints above 2^53 are rejected as
- * malformed: nothing in the tunnel needs them.
+ * A cursor over bytes for the decoder. `varint()` reads the integer fields
+ * held as numbers (ids, lengths, windows, codes) and rejects values above
+ * 2^53 − 1 as malformed; `uint64()` reads the one `uint64` field (ping and
+ * pong payloads) in full.
  */
 export class ByteReader {
   pos: number;
@@ -50,6 +82,35 @@ export class ByteReader {
       scale *= 128;
     }
     throw malformed(`varint too long at byte ${this.pos} of ${buf.length}`);
+  }
+
+  /**
+   * Reads a `uint64` varint: the full range, up to 10 bytes; a value above
+   * 2^64 − 1 (a tenth byte over 1) is malformed.
+   */
+  uint64(): Uint64 {
+    const start = this.pos;
+    let b = this.byte();
+    if (b < 0x80) return b;
+    // Seven bytes carry 49 bits: exact in a double.
+    let value = b & 0x7f;
+    let scale = 128;
+    for (let i = 1; i < 7; i++) {
+      b = this.byte();
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 128;
+    }
+    let big = BigInt(value);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      b = this.byte();
+      big |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) {
+        if (big > MAX_UINT64) throw malformed(`varint above 2^64 − 1 at byte ${start}`);
+        return big <= MAX_SAFE ? Number(big) : big;
+      }
+    }
+    throw malformed(`varint longer than 10 bytes at byte ${start}`);
   }
 
   /** Skips a varint of any size (up to the protobuf maximum of 10 bytes) without reading its value. */

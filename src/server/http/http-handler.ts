@@ -8,6 +8,7 @@ import { refusalResponse } from "../auth/refusal.js";
 import type { AllowedOrigins } from "../tunnel/origins.js";
 import { applyCors } from "./cors.js";
 import { type NodeRequest, type NodeResponse, sendResponse, sendText } from "./node-http.js";
+import { withParseFailuresAsInvalidArgument } from "../call/parse-failure.js";
 
 /** Serves one path prefix outside the RPC routes (SSE, health, …); returns false to pass. */
 export type RouteHandler = (req: NodeRequest, res: NodeResponse, pathname: string) => boolean;
@@ -24,10 +25,11 @@ export interface HttpHandlerOptions {
 
 /**
  * The Node request listener for HTTP/1.1 and h2c: CORS, extra routes, then
- * Connect / gRPC / gRPC-Web from the shared router's universal handlers.
+ * Connect / gRPC / gRPC-Web from the shared router's universal handlers
+ * (a request message that does not parse is `invalid_argument`).
  */
 export function createHttpHandler(options: HttpHandlerOptions): (req: NodeRequest, res: NodeResponse) => void {
-  const byPath = new Map(options.handlers.map((h) => [h.requestPath, h]));
+  const byPath = new Map(options.handlers.map((h) => [h.requestPath, withParseFailuresAsInvalidArgument(h)]));
   return (req, res) => {
     if (applyCors(options.allowedOrigins, req, res)) return;
     const pathname = (req.url ?? "/").split("?", 1)[0] ?? "/";

@@ -18,6 +18,8 @@ export const CLOSE_CODE = {
   keepaliveTimeout: 4000,
   /** The client does not read: its output stayed over `maxBufferedBytes` for `slowConsumerTimeoutMs`, or reached twice it. */
   slowConsumer: 4008,
+  /** More frames or bytes arrived while `authenticate` ran for `hello` than the server holds (`maxPreAuthFrames`, `maxPreAuthBytes`). */
+  tooMuchBeforeAuth: 4413,
   /** `hello` rejected: unauthenticated. */
   unauthenticated: 4401,
   /** `hello` rejected: permission denied. */

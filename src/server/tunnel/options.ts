@@ -59,6 +59,19 @@ export interface TunnelOptions {
    */
   readonly maxPendingRequestBytes?: number;
   /**
+   * Frames a connection may send after `hello` while an asynchronous
+   * `authenticate` runs (they wait for it); one more closes the connection
+   * with `4413`. Default 16384 (`open`, `data` and `half_close` for each of
+   * 4096 streams, with room to spare).
+   */
+  readonly maxPreAuthFrames?: number;
+  /**
+   * Bytes of the WebSocket messages whose frames wait for an asynchronous
+   * `authenticate` (a waiting frame keeps its whole message); over it the
+   * connection is closed with `4413`. Default 4 MiB.
+   */
+  readonly maxPreAuthBytes?: number;
+  /**
    * Checks the `hello` headers (PROTOCOL.md §1.3); default: every connection
    * is accepted (interceptors still see the headers). On `createWeatherServer`
    * this is superseded by its top-level `authenticate`, which guards every
@@ -114,6 +127,8 @@ export interface TunnelConfig {
   readonly maxHeaderBytes: number;
   readonly halfCloseTimeoutMs: number;
   readonly maxPendingRequestBytes: number;
+  readonly maxPreAuthFrames: number;
+  readonly maxPreAuthBytes: number;
   readonly closeTimeoutMs: number;
   readonly authenticate: TunnelAuthenticate | undefined;
   readonly onError: (error: unknown) => void;
@@ -154,6 +169,8 @@ export function resolveTunnelOptions(options: TunnelHandlerOptions): TunnelConfi
     maxHeaderBytes: positiveInteger("maxHeaderBytes", options.maxHeaderBytes ?? 16 * 1024),
     halfCloseTimeoutMs: positiveInteger("halfCloseTimeoutMs", options.halfCloseTimeoutMs ?? 30_000),
     maxPendingRequestBytes: positiveInteger("maxPendingRequestBytes", options.maxPendingRequestBytes ?? 16 * MiB),
+    maxPreAuthFrames: positiveInteger("maxPreAuthFrames", options.maxPreAuthFrames ?? 16_384),
+    maxPreAuthBytes: positiveInteger("maxPreAuthBytes", options.maxPreAuthBytes ?? 4 * MiB),
     closeTimeoutMs: nonNegative("closeTimeoutMs", options.closeTimeoutMs ?? 5000),
     authenticate: options.authenticate,
     onError: options.onError ?? ((e: unknown) => console.error("weather-sdk tunnel:", e)),

@@ -2,6 +2,7 @@ import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { type ControlFrame, DEFAULT_INITIAL_WINDOW, type HeaderList, walkDataEnvelopes } from "../../codec/tunnel/index.js";
 import type { DirectMethod } from "../call/direct-call.js";
+import { parseFailureAsInvalidArgument } from "../call/parse-failure.js";
 import { hasSingleRequest, type UniversalCall, type UniversalCallSink } from "../call/server-call.js";
 import { startCall } from "../call/start-call.js";
 import { endFrame } from "./frame-values.js";
@@ -167,7 +168,8 @@ export class ServerTunnelStream implements UniversalCallSink {
 
   end(error: ConnectError | undefined, trailers: HeaderList): void {
     if (this.phase === "ended") return;
-    this.host.queue(endFrame(this.id, error, trailers));
+    // A request message that does not parse is the client's error, as on every HTTP protocol.
+    this.host.queue(endFrame(this.id, parseFailureAsInvalidArgument(error), trailers));
     this.cleanUp();
     // A handler that finished without reading all its input must not leave a reader waiting.
     this.body?.fail(new ConnectError("the call has ended", Code.Canceled));

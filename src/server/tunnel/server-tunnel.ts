@@ -32,11 +32,14 @@ type Deferred =
   | ControlFrame
   | { readonly kind: "deferredData"; readonly streamId: number; readonly buf: Uint8Array; readonly start: number; readonly end: number };
 
-type State =
-  | { readonly kind: "awaitingHello" }
-  | { readonly kind: "authenticating"; readonly deferred: Deferred[] }
-  | { readonly kind: "ready" }
-  | { readonly kind: "closed" };
+/** Waiting for `authenticate`: the frames after `hello`, and the bytes of the WebSocket messages they keep alive. */
+interface Authenticating {
+  readonly kind: "authenticating";
+  readonly deferred: Deferred[];
+  heldBytes: number;
+}
+
+type State = { readonly kind: "awaitingHello" } | Authenticating | { readonly kind: "ready" } | { readonly kind: "closed" };
 
 const MAX_STREAM_ID = 0x7fff_ffff;
 /** Data bytes after which the frames of a turn go out without more being pulled in (bounds message size and turn length). */
@@ -45,6 +48,8 @@ const noop = (): void => undefined;
 /** How often a connection over `maxBufferedBytes` looks whether its socket has drained (sockets have no drain event here). */
 const DRAIN_POLL_MS = 10;
 const PONGS_PER_FLUSH = 1024;
+/** Thrown from a decode callback after the connection was closed, to stop decoding the rest of its message. */
+const STOP_DECODING = new Error("the connection was closed while its message was decoded");
 
 /** The request of a unary or server-streaming stream, held until `half_close`. */
 interface PendingRequest {
@@ -82,6 +87,9 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   private readonly onDrainTimer = (): void => this.checkDrained();
   /** Pongs queued since the outbox last sent; a message full of pings is answered in slices of PONGS_PER_FLUSH. */
   private pongsSinceFlush = 0;
+  /** Size of the WebSocket message being decoded, and whether a frame of it is already held for `authenticate`. */
+  private messageBytes = 0;
+  private messageHeld = false;
 
   constructor(
     private readonly socket: TunnelSocket,
@@ -125,6 +133,8 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.closeWith(CLOSE_CODE.messageTooBig, `a message over ${this.config.maxWebSocketMessageBytes} bytes`);
       return;
     }
+    this.messageBytes = bytes.length;
+    this.messageHeld = false;
     try {
       decodeFrameBatch(bytes, this);
     } catch (e) {
@@ -133,6 +143,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   }
 
   private onDecodeError(e: unknown): void {
+    if (e === STOP_DECODING) return;
     if (e instanceof TunnelProtocolError) {
       this.closeWith(CLOSE_CODE.protocolError, e.message);
       return;
@@ -144,17 +155,39 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
   data(streamId: number, buf: Uint8Array, start: number, end: number): void {
     const state = this.state;
     if (state.kind === "ready") this.deliverData(streamId, buf, start, end);
-    else if (state.kind === "authenticating") state.deferred.push({ kind: "deferredData", streamId, buf, start, end });
+    else if (state.kind === "authenticating") this.defer(state, { kind: "deferredData", streamId, buf, start, end });
     else if (state.kind === "awaitingHello") throw protocolError("the first frame of a connection must be hello");
   }
 
   control(frame: ControlFrame): void {
     const state = this.state;
     if (state.kind === "ready") this.dispatch(frame);
-    else if (state.kind === "authenticating") state.deferred.push(frame);
+    else if (state.kind === "authenticating") this.defer(state, frame);
     else if (state.kind === "awaitingHello") {
       if (frame.kind !== "hello") throw protocolError(`the first frame of a connection must be hello, got ${frame.kind}`);
       this.onHello(frame.headers);
+    }
+  }
+
+  /**
+   * Holds a frame until `authenticate` settles. What a connection may hold is
+   * capped (`maxPreAuthFrames`, and `maxPreAuthBytes` of the WebSocket
+   * messages whose frames are held, since a held data frame keeps its whole
+   * message alive); over either, it is closed with `4413`.
+   */
+  private defer(state: Authenticating, frame: Deferred): void {
+    if (!this.messageHeld) {
+      this.messageHeld = true;
+      state.heldBytes += this.messageBytes;
+    }
+    state.deferred.push(frame);
+    const { maxPreAuthBytes, maxPreAuthFrames } = this.config;
+    if (state.heldBytes > maxPreAuthBytes || state.deferred.length > maxPreAuthFrames) {
+      this.closeWith(
+        CLOSE_CODE.tooMuchBeforeAuth,
+        `sent more than ${maxPreAuthFrames} frames or ${maxPreAuthBytes} bytes before hello was authenticated`,
+      );
+      throw STOP_DECODING;
     }
   }
 
@@ -211,7 +244,7 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
       this.acceptHello(result);
       return;
     }
-    const state: State = { kind: "authenticating", deferred: [] };
+    const state: Authenticating = { kind: "authenticating", deferred: [], heldBytes: 0 };
     this.state = state;
     // Promise.resolve: a foreign thenable must be awaited too, or its rejection would go unseen.
     Promise.resolve(result).then(

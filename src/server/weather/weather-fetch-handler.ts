@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
 import { SSE_PATH_PREFIX } from "../../codec/sse/protocol.js";
+import { withParseFailuresAsInvalidArgument } from "../call/parse-failure.js";
 import { createSseFetchHandler, type FetchHandler } from "../sse/sse-fetch-handler.js";
 import { createWeatherRouter, type WeatherRouter, type WeatherRouterOptions } from "./weather-router.js";
 import { weatherSseRouteOptions, type WeatherSseRouteOptions } from "./weather-sse-route.js";
@@ -22,7 +23,8 @@ export interface WeatherFetchHandlerOptions extends WeatherRouterOptions, Weathe
  * Bun, Node): Connect and gRPC-Web at `POST /weather.WeatherService/{Method}`
  * (connect's `createFetchHandler`) and SSE at
  * `GET|POST /sse/weather.WeatherService/{Method}` with `SubscribeWeather`
- * resumable. Answers `404` for other paths. No CORS: put it behind a
+ * resumable. A request message that does not parse is `invalid_argument`.
+ * Answers `404` for other paths. No CORS: put it behind a
  * same-origin route, or add the headers around it. Native gRPC needs HTTP/2
  * trailers, which a `Response` cannot carry: Node's `createWeatherServer`
  * serves it.
@@ -35,7 +37,7 @@ export interface WeatherFetchHandlerOptions extends WeatherRouterOptions, Weathe
 export function createWeatherFetchHandler(options: WeatherFetchHandlerOptions = {}): FetchHandler {
   const router = options.router ?? createWeatherRouter(options);
   const sse = createSseFetchHandler(weatherSseRouteOptions(router.handlers, { ...options, direct: [router.direct] }));
-  const rpc = new Map(router.handlers.map((h) => [h.requestPath, createFetchHandler(h)]));
+  const rpc = new Map(router.handlers.map((h) => [h.requestPath, createFetchHandler(withParseFailuresAsInvalidArgument(h))]));
   return (request) => {
     const pathname = new URL(request.url).pathname;
     if (pathname.startsWith(`${SSE_PATH_PREFIX}/`)) return sse(request);

@@ -10,6 +10,12 @@ import { ReadingFeed } from "./reading-feed.js";
 import type { SourceReading, WeatherSource } from "./weather-source.js";
 
 /**
+ * Answers a `WeatherChat` call may have waiting for the client to read them; past it the call stops reading
+ * requests and taking readings from its feed (which holds `maxQueuedReadings`, then catches up from history).
+ */
+const CHAT_QUEUE_CAPACITY = 64;
+
+/**
  * Request header of `ReportBatch`: the city whose stream the reported readings
  * are appended to. Without it the call only summarises the batch.
  */
@@ -146,7 +152,9 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
    */
   function chat(requests: AsyncIterable<GetWeatherRequest>, callSignal: AbortSignal): AsyncIterable<WeatherResponse> {
     const stop = new AbortController();
-    const out = createAsyncQueue<WeatherResponse>(() => stop.abort());
+    // Bounded: a client that sends requests but does not read its answers stops being read from (flow control
+    // holds it back) and its feed falls behind (caught up from history, or ResourceExhausted past it).
+    const out = createAsyncQueue<WeatherResponse>({ capacity: CHAT_QUEUE_CAPACITY, onReturn: () => stop.abort() });
     const feed = new ReadingFeed(maxQueued, callSignal, config.shutdownSignal, stop.signal);
     const fail = (e: unknown) => out.fail(endReason(e, config.shutdownSignal));
     void (async () => {
@@ -156,6 +164,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
         const newest = await source.newest(req.cityCode);
         feed.deliverable(newest);
         // Every request is answered, in its own style, even when that reading went out before.
+        await out.room();
         out.push(pick(newest, req.extended));
       }
       out.close();
@@ -166,10 +175,17 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
         if (next === undefined) {
           await feed.wait();
         } else if (next === ReadingFeed.FELL_BEHIND) {
-          for (const cityCode of feed.cities()) for (const r of await catchUp(feed, cityCode)) out.push(r.plain);
+          for (const cityCode of feed.cities()) {
+            for (const r of await catchUp(feed, cityCode)) {
+              await out.room();
+              out.push(r.plain);
+            }
+          }
         } else {
           out.push(next.plain);
         }
+        // Take the next reading only once the client has room for it: until then the feed holds it.
+        await out.room();
       }
     })()
       .catch(fail)
