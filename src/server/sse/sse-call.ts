@@ -38,9 +38,10 @@ export class SseEventCache {
     return this.text;
   }
 
-  /** Remembers `text` for a copy of `envelopes` (the caller may reuse its buffer). */
+  /** Remembers `text` for a copy of `envelopes` (the caller may reuse its buffer); the copy reuses the last one's memory when it fits. */
   set(envelopes: Uint8Array, text: string): void {
-    this.bytes = envelopes.slice();
+    if (this.bytes.length === envelopes.length) this.bytes.set(envelopes);
+    else this.bytes = envelopes.slice();
     this.text = text;
   }
 }
