@@ -90,16 +90,17 @@ export interface FanoutChild {
 
 /**
  * `sseSubscribers` of the `subscribers` go over SSE (one response each), the
- * rest over `connections` WebSockets: SDK clients, or raw tunnel streams (`raw`).
+ * rest over `connections` WebSockets: SDK clients, or raw tunnel streams (`raw`; `"raw-sse"`: the SSE
+ * subscribers are raw responses too).
  */
 export async function startFanoutChild(
   url: string,
   subscribers: number,
   connections: number,
   sseSubscribers = 0,
-  raw = false,
+  raw: boolean | "raw-sse" = false,
 ): Promise<FanoutChild> {
-  const args = [url, String(subscribers), String(connections), String(sseSubscribers), raw ? "raw" : "sdk"];
+  const args = [url, String(subscribers), String(connections), String(sseSubscribers), raw === "raw-sse" ? "raw-sse" : raw ? "raw" : "sdk"];
   const child = fork(here("fanout-client.mjs"), args, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv,

@@ -3,13 +3,15 @@
  * Each connection is one `createWeatherClient` (one WebSocket) carrying its
  * share of the subscriptions (with several URLs, instances, the connections go to them in turn); `sseSubscribers` of them go over SSE instead
  * (one response each, through one SSE-only client). With `raw` as the fifth
- * argument the WebSocket subscribers are raw tunnel streams (raw-fanout.ts). Reports `ready` when every subscription had a
+ * argument the WebSocket subscribers are raw tunnel streams (raw-fanout.ts);
+ * with `raw-sse` the SSE subscribers are raw responses too. Reports `ready` when every subscription had a
  * message, then measures between `start` and `stop` commands.
  */
 import { WebSocket } from "ws";
 import { alwaysActive, createWeatherClient } from "../src/index.js";
 import { CITIES } from "../src/simulation/index.js";
-import { openRawConnection } from "./raw-fanout.js";
+import { Agent } from "node:http";
+import { openRawConnection, openRawSseSubscription } from "./raw-fanout.js";
 import type { ChildUsage } from "./shared.js";
 
 export interface FanoutStats {
@@ -59,7 +61,9 @@ const onFirst = () => {
   if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
 };
 const raw: { close(): void }[] = [];
-if (mode === "raw") {
+const rawWebSockets = mode === "raw" || mode === "raw-sse";
+const rawSse = mode === "raw-sse";
+if (rawWebSockets) {
   const perConnection: string[][] = Array.from({ length: connections }, () => []);
   for (let i = sseSubscribers; i < subscribers; i++) perConnection[i % connections]?.push(codes[i % codes.length] ?? "NYC");
   for (const cities of perConnection) {
@@ -75,7 +79,26 @@ if (mode === "raw") {
     );
   }
 }
-for (let i = 0; i < (mode === "raw" ? sseSubscribers : subscribers); i++) {
+if (rawSse) {
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  for (let i = 0; i < sseSubscribers; i++) {
+    raw.push(
+      openRawSseSubscription(
+        url,
+        codes[i % codes.length] ?? "NYC",
+        agent,
+        (timestampMs) => {
+          if (!recording) return;
+          const latency = now() - timestampMs;
+          latencies.push(latency);
+          sseLatencies.push(latency);
+        },
+        onFirst,
+      ),
+    );
+  }
+}
+for (let i = rawSse ? sseSubscribers : 0; i < (rawWebSockets ? sseSubscribers : subscribers); i++) {
   const sse = i < sseSubscribers;
   const client = sse ? sseClient : clients[i % connections];
   if (client === undefined) throw new Error("no client");

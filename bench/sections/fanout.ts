@@ -17,6 +17,11 @@ export interface FanoutParams {
   readonly windowMs: number;
   /** Raw tunnel streams that read only the timestamp (bench/raw-fanout.ts) instead of SDK clients. Default false. */
   readonly raw?: boolean;
+  /**
+   * With `raw`, the SSE subscribers too are raw responses that read only each event's `id:`
+   * (`"raw"`, the default), or the SDK's SSE transport (`"sdk"`).
+   */
+  readonly sseClients?: "raw" | "sdk";
 }
 
 export interface FanoutResult {
@@ -24,6 +29,8 @@ export interface FanoutResult {
   readonly connections: number;
   readonly sseSubscribers: number;
   readonly raw: boolean;
+  /** How the SSE subscribers were read (see {@link FanoutParams.sseClients}). */
+  readonly sseClients: "raw" | "sdk";
   readonly openMs: number;
   readonly deliveredPerSecond: number;
   readonly expectedPerSecond: number;
@@ -35,6 +42,8 @@ export interface FanoutResult {
   readonly reconnects: number;
   /** Server CPU over the window as a share of one core (1 = 100 %; V8's GC threads can take it past 1). */
   readonly serverCpuCores: number;
+  /** Share of the server's CPU spent in the kernel (system time): sockets, loopback TCP. */
+  readonly serverSystemShare: number;
   /** Server CPU per delivered message, µs (all of it: ticker, encoding, sockets, GC). */
   readonly serverCpuPerMessageUs: number;
   readonly serverRssBytes: number;
@@ -62,7 +71,9 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
   try {
     const empty = await server.heap();
     const raw = params.raw ?? false;
-    const clients = await startFanoutChild(String(server.info["url"]), subscribers, connections, sseSubscribers, raw);
+    const sseClients = raw ? (params.sseClients ?? "raw") : "sdk";
+    const mode = raw && sseClients === "raw" ? "raw-sse" : raw;
+    const clients = await startFanoutChild(String(server.info["url"]), subscribers, connections, sseSubscribers, mode);
     try {
       await sleep(2000);
       await clients.command("start");
@@ -84,6 +95,7 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
         connections,
         sseSubscribers,
         raw,
+        sseClients,
         openMs: clients.openMs,
         deliveredPerSecond: (stats.messages / stats.ms) * 1000,
         expectedPerSecond: (subscribers * 1000) / FANOUT_TICK_MS,
@@ -93,6 +105,7 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
         sseP99Ms: stats.sseP99Ms,
         reconnects: stats.reconnects,
         serverCpuCores: cpuUs / wallUs,
+        serverSystemShare: (u1.systemUs - u0.systemUs) / cpuUs,
         // Messages the server sent in the server's window: the clients' count over their window, scaled.
         serverCpuPerMessageUs: cpuUs / ((stats.messages / stats.ms) * (wallUs / 1000)),
         serverRssBytes: u1.rssBytes,
@@ -112,7 +125,10 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
 export function fanoutRows(results: readonly FanoutResult[]): Row[] {
   const section = `5. Server fan-out: reference server (own process), tick ${FANOUT_TICK_MS} ms, Node subscribers in another process`;
   return results.flatMap((r) => {
-    const sse = r.sseSubscribers > 0 ? ` + ${fmt(r.sseSubscribers)} of them on SSE` : "";
+    const sse =
+      r.sseSubscribers > 0
+        ? ` + ${fmt(r.sseSubscribers)} of them on SSE${r.raw ? ` (${r.sseClients === "raw" ? "raw" : "SDK"})` : ""}`
+        : "";
     const name = `${fmt(r.subscribers)} ${r.raw ? "raw " : ""}subscribers on ${r.connections} WebSockets${sse}`;
     const gate = r.subscribers >= 5000;
     const big = r.subscribers >= 20_000;
@@ -139,7 +155,7 @@ export function fanoutRows(results: readonly FanoutResult[]): Row[] {
       {
         section,
         name: "  server CPU / RSS (client CPU)",
-        value: `${fmt(r.serverCpuCores * 100)} % / ${fmt(r.serverRssBytes / 1048576)} MiB`,
+        value: `${fmt(r.serverCpuCores * 100)} % (${fmt(r.serverSystemShare * 100)} % of it system) / ${fmt(r.serverRssBytes / 1048576)} MiB`,
         ratio: `(client ${fmt(r.clientCpuCores * 100)} %)`,
         target: "",
         status: "",

@@ -98,6 +98,8 @@ describe.skipIf(skipReason !== undefined)("Redis weather source", () => {
     expect(replay.gap).toBe(false);
     expect(replay.readings[0]?.timestamp).toBe(recent.timestamp + BigInt(TICK_MS));
     expectConsecutiveTicks(replay.readings);
+    const page = await source.replay("LON", recent.timestamp, 1);
+    expect(page.readings.map((r) => r.timestamp)).toEqual([recent.timestamp + BigInt(TICK_MS)]);
 
     const old = await source.replay("LON", seen.readings[0]?.timestamp ?? 0n);
     expect(old.gap).toBe(true);

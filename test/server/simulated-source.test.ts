@@ -61,6 +61,11 @@ describe("simulated weather source", () => {
     expect(old.gap).toBe(true);
     expect(stamps(old.readings)[0]).toBe(START_MS - 5 * TICK_MS);
 
+    const page = await source.replay("NYC", BigInt(START_MS - 3 * TICK_MS), 2);
+    expect(stamps(page.readings)).toEqual([-2, -1].map((n) => START_MS + n * TICK_MS));
+    const rest = await source.replay("NYC", page.readings[1]?.timestamp ?? 0n, 2);
+    expect(stamps(rest.readings)).toEqual([START_MS]);
+
     const newest = source.newest("NYC");
     expect(newest).not.toBeInstanceOf(Promise);
     expect(newest).toMatchObject({ cityCode: "NYC", timestamp: BigInt(START_MS) });
@@ -77,6 +82,10 @@ describe("simulated weather source", () => {
     expect(stamps(got)).toEqual([START_MS + TICK_MS, START_MS + TICK_MS + 400, START_MS + 2 * TICK_MS]);
     const replay = await source.replay("PAR", BigInt(START_MS));
     expect(stamps(replay.readings)).toEqual(stamps(got));
+    // Pages of one cut between a tick and the reported reading after it, and between that and the next tick.
+    const first = await source.replay("PAR", BigInt(START_MS), 1);
+    const second = await source.replay("PAR", first.readings[0]?.timestamp ?? 0n, 1);
+    expect([...stamps(first.readings), ...stamps(second.readings)]).toEqual(stamps(got).slice(0, 2));
 
     const stale = await rejection(source.append("PAR", [reported(START_MS + 2 * TICK_MS)]));
     expect(stale.code).toBe(Code.FailedPrecondition);

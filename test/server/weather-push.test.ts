@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../src/codec/resume.js";
 import { GetWeatherRequestSchema, type WeatherResponse } from "../../src/gen/weather_pb.js";
 import type { PushSink } from "../../src/server/call/direct-call.js";
+import { REPLAY_PAGE_READINGS } from "../../src/server/weather/push-subscription.js";
 import { createSimulatedSource } from "../../src/server/weather/simulated-source.js";
 import { createWeatherPushImpl } from "../../src/server/weather/weather-service.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
@@ -112,6 +113,35 @@ describe("SubscribeWeather in push form", () => {
     clock.advance(TICK_MS);
     expect(ctx.responseHeader.get(RESUME_STATUS_HEADER)).toBe("recovered");
     expect(sink.sent).toEqual([3, 4, 5, 6, 7].map(tickStamp));
+  });
+
+  it("reads a long replay a page at a time as the call takes it; live readings while paused neither reorder nor restart it", async () => {
+    const historyWindowMs = 3000 * TICK_MS;
+    const { clock, source, subscribe } = setup({ maxQueuedReadings: 2, historyWindowMs });
+    const limits: (number | undefined)[] = [];
+    const replay = source.replay.bind(source);
+    source.replay = (cityCode, cursor, limit) => {
+      limits.push(limit);
+      return replay(cityCode, cursor, limit);
+    };
+    clock.advance(2600 * TICK_MS);
+    const ctx = context({ [RESUME_AFTER_HEADER]: String(tickStamp(100)) });
+    const sink = new RecordingSink(700);
+    const stream = subscribe(sink, ctx);
+    await settle();
+    // Each pause lets three live readings arrive, past the queue's bound of two.
+    while (sink.sent.length < 2600 - 100 + 3 * 4) {
+      clock.advance(3 * TICK_MS);
+      sink.credit = 700;
+      stream.resume();
+      await settle();
+    }
+    const newest = Number(sink.sent[sink.sent.length - 1]);
+    expect(ctx.responseHeader.get(RESUME_STATUS_HEADER)).toBe("recovered");
+    expect(sink.sent).toEqual(Array.from({ length: (newest - tickStamp(100)) / TICK_MS }, (_, i) => tickStamp(101 + i)));
+    // A page at a time: the 2,500 readings of history took three pages, plus a read for each overflow after them.
+    expect(limits.every((limit) => limit === REPLAY_PAGE_READINGS)).toBe(true);
+    expect(limits.length).toBeLessThanOrEqual(3 + 4);
   });
 
   it("stops following on stop(), and a shutdown ends open streams with Unavailable", async () => {

@@ -1,4 +1,5 @@
 import type * as http from "node:http";
+import type { Socket } from "node:net";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { SseExchange, SseOutput } from "../sse/exchange.js";
 import { tooBig } from "../sse/sse-request.js";
@@ -14,7 +15,7 @@ import type { NodeRequest, NodeResponse } from "./node-http.js";
  */
 export function createSseRoute(options: SseRouteOptions): RouteHandler {
   const route = createSseRouteCore(options);
-  return (req, res, pathname) => route(new NodeExchange(req, pathname), new NodeOutput(res));
+  return (req, res, pathname) => route(new NodeExchange(req, pathname), new NodeOutput(res, req.httpVersionMajor === 1));
 }
 
 /**
@@ -67,11 +68,25 @@ class NodeExchange implements SseExchange {
   }
 }
 
+/**
+ * The response of one SSE request. On HTTP/1.1, once the head has gone to
+ * the connection, each write is one chunk written straight to the socket:
+ * `res.write` costs several times as much per call (a chunk header, a
+ * cork and a `process.nextTick` per write, a `writev` of four buffers), and
+ * an SSE subscriber gets one write per event. Node still ends the response
+ * (`res.end` writes the last chunk and the terminator after these, in order).
+ */
 class NodeOutput implements SseOutput {
   // Both Node servers accept these calls; their typings' overloads do not unify.
   private readonly res: http.ServerResponse;
+  /** The socket that takes this response's chunks directly; undefined while writes go through `res`. */
+  private direct: Socket | undefined;
 
-  constructor(res: NodeResponse) {
+  /** @param http1 the request came over HTTP/1.x (an h2c response shares its session's socket) */
+  constructor(
+    res: NodeResponse,
+    private readonly http1: boolean,
+  ) {
     this.res = res as http.ServerResponse;
   }
 
@@ -80,11 +95,24 @@ class NodeOutput implements SseOutput {
   }
 
   writeHead(status: number, headers: Readonly<Record<string, string>>): void {
-    this.res.writeHead(status, headers);
+    const res = this.res;
+    res.writeHead(status, headers);
+    if (!this.http1) return;
+    // A response gets its socket when it is first in the connection's line (pipelining); only then does
+    // flushHeaders hand the head to the socket, and only then may chunks follow it there.
+    const socket = res.socket;
+    if (socket === null || (res as { chunkedEncoding?: boolean }).chunkedEncoding !== true) return;
+    res.flushHeaders();
+    this.direct = socket;
   }
 
   write(text: string): boolean {
-    return this.res.write(text);
+    const socket = this.direct;
+    if (socket === undefined) return this.res.write(text);
+    if (socket.destroyed) return true;
+    // One chunk of the chunked body: its size in hex, the data, CRLF. The event text is ASCII (base64 or
+    // JSON with escapes), but a JSON string may hold any character: the size counts UTF-8 bytes.
+    return socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
   }
 
   end(text: string): void {
@@ -94,5 +122,15 @@ class NodeOutput implements SseOutput {
   listen(onDrain: () => void, onClose: () => void): void {
     this.res.on("drain", onDrain);
     this.res.once("close", onClose);
+    // Direct writes fill the socket's buffer, not the response's: its drain is theirs. Listened to from the
+    // start, since the route listens before it opens; removed when the response is over (a kept-alive
+    // socket serves further requests).
+    const socket = this.http1 ? this.res.socket : null;
+    if (socket === null) return;
+    const drained = (): void => {
+      if (this.direct !== undefined) onDrain();
+    };
+    socket.on("drain", drained);
+    this.res.once("close", () => socket.off("drain", drained));
   }
 }

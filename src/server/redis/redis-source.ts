@@ -255,13 +255,19 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
     return toSourceReading(city, entries[0]);
   }
 
-  async function replay(cityCode: string, cursor: bigint): Promise<Replay> {
+  async function replay(cityCode: string, cursor: bigint, limit?: number): Promise<Replay> {
     const city = requireCity(cityCode);
     const key = keyOf(city);
     commands.replay++;
     const [entries, info] = await unavailableOnFailure(
       Promise.all([
-        client.sendCommand<StreamEntry[]>(["XRANGE", key, `(${cursor}-0`, "+"]),
+        client.sendCommand<StreamEntry[]>([
+          "XRANGE",
+          key,
+          `(${cursor}-0`,
+          "+",
+          ...(limit === undefined || !Number.isFinite(limit) ? [] : ["COUNT", String(limit)]),
+        ]),
         client.sendCommand<unknown[]>(["XINFO", "STREAM", key]).catch(() => undefined),
       ]),
     );

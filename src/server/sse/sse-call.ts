@@ -19,6 +19,34 @@ const toBase64: (data: Uint8Array) => string =
   typeof Buffer === "function" ? (data) => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64") : base64Encode;
 
 /**
+ * The event text of the envelopes sent last on one route (one method, one
+ * encoding), shared by every call there: a fan-out sends the same reading to
+ * each subscriber in a row, so all but the first reuse its text. The text is a
+ * pure function of the envelope bytes, so a hit compares bytes, not
+ * identities: a caller may reuse a buffer with other contents.
+ */
+export class SseEventCache {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private text = "";
+
+  /** The cached text when `envelopes` holds the same bytes as the last ones stored; else undefined. */
+  get(envelopes: Uint8Array): string | undefined {
+    const bytes = this.bytes;
+    const n = envelopes.length;
+    if (n !== bytes.length || n === 0) return undefined;
+    for (let i = 0; i < n; i++) if (envelopes[i] !== bytes[i]) return undefined;
+    return this.text;
+  }
+
+  /** Remembers `text` for a copy of `envelopes` (the caller may reuse its buffer); the copy reuses the last one's memory when it fits. */
+  set(envelopes: Uint8Array, text: string): void {
+    if (this.bytes.length === envelopes.length) this.bytes.set(envelopes);
+    else this.bytes = envelopes.slice();
+    this.text = text;
+  }
+}
+
+/**
  * Writes a call's answer as SSE: the response headers (and a `resume` event
  * when the handler answered a resume), one message event per message (with
  * `id:` = cursor for resumable methods), and the `end` event with the status,
@@ -31,12 +59,14 @@ export class SseCallSink implements UniversalCallSink {
   /**
    * @param method the called method (its output schema decodes messages for JSON and cursors)
    * @param binary events carry base64 of binary messages; else JSON
+   * @param events the event cache of this method and encoding, shared by its calls
    */
   constructor(
     private readonly writer: SseWriter,
     private readonly method: DescMethod,
     private readonly binary: boolean,
     private readonly resume: SseResume | undefined,
+    private readonly events: SseEventCache = new SseEventCache(),
   ) {}
 
   headers(header: HeaderList): void {
@@ -51,9 +81,18 @@ export class SseCallSink implements UniversalCallSink {
   data(envelopes: Uint8Array): boolean {
     const writer = this.writer;
     try {
-      forEachEnvelope(envelopes, 0, envelopes.length, (_flags, start, end) =>
-        writer.write(this.messageEvent(envelopes.subarray(start, end))),
-      );
+      const cached = this.events.get(envelopes);
+      if (cached !== undefined) {
+        writer.write(cached);
+      } else {
+        let text = "";
+        forEachEnvelope(envelopes, 0, envelopes.length, (_flags, start, end) => {
+          const event = this.messageEvent(envelopes.subarray(start, end));
+          writer.write(event);
+          text += event;
+        });
+        this.events.set(envelopes, text);
+      }
     } catch (e) {
       const error = ConnectError.from(e, Code.Internal);
       this.call?.abort(error);

@@ -11,7 +11,7 @@ import { type Authenticate, authenticatedValues, authenticateHeaders } from "../
 import { createSseTickets, type SseTickets } from "../auth/sse-tickets.js";
 import { callHeader, callInput } from "./call-request.js";
 import type { SseExchange, SseOutput } from "./exchange.js";
-import { SseCallSink } from "./sse-call.js";
+import { SseCallSink, SseEventCache } from "./sse-call.js";
 import { readSseRequest, type SseRequest } from "./sse-request.js";
 import type { SseResume } from "./sse-resume.js";
 import { createSseWriter, type SseWriter } from "./sse-writer.js";
@@ -80,6 +80,8 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? ((e: unknown) => console.error("weather-sdk SSE:", e));
   const handlers = new Map(options.handlers.map((h) => [SSE_PATH_PREFIX + h.requestPath, h]));
+  /** Event caches by request path: base64 events first, JSON second. */
+  const eventCaches = new Map(options.handlers.map((h) => [h.requestPath, [new SseEventCache(), new SseEventCache()] as const]));
   const direct = new Map((options.direct ?? []).flatMap((d) => d.methods).map((m) => [m.requestPath, m]));
   const resumes = new Map((options.resume ?? []).map((r) => [`/${r.method.parent.typeName}/${r.method.name}`, r]));
   const authenticate = options.authenticate;
@@ -134,6 +136,7 @@ export function createSseRouteCore(options: SseRouteOptions): SseRoute {
       handler.method,
       sse.binary,
       resume,
+      eventCaches.get(handler.requestPath)?.[sse.binary ? 0 : 1],
     );
     let input: Uint8Array;
     try {

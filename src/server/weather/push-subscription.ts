@@ -13,32 +13,43 @@ export interface PushContext {
   readonly open: Set<PushSubscription>;
 }
 
+/** Most readings a call holds from history at a time: a long replay is read page by page as the call takes it. */
+export const REPLAY_PAGE_READINGS = 1024;
+
 /**
  * One `SubscribeWeather` call in push form: a slot in the city's follower
  * list that sends each reading straight into the call. It keeps the
  * semantics of the async-iterable form exactly: follow first, then the
  * newest reading or the replay after the resume cursor; a cursor drops
  * whatever is not after the last reading sent (a reading can arrive both
- * live and in a replay); while the call is paused (flow control) or still
- * starting, readings wait in a queue of at most `maxQueued`, past which
- * they are dropped and the call catches up from the source's history.
+ * live and in a replay).
+ *
+ * History is read a page ({@link REPLAY_PAGE_READINGS}) at a time, after the
+ * last reading sent, as the call takes it: a replay of any length holds one
+ * page. Live readings that arrive while the call is paused (flow control)
+ * or still reading history wait in a queue of at most `maxQueued`, past
+ * which they are dropped and read from history instead; a replay's own
+ * readings never count against that bound.
  *
  * Per subscriber it holds this object, one listener closure and the source's
- * unfollow function; the queue exists only while readings wait.
+ * unfollow function; the page and the queue exist only while readings wait.
  */
 export class PushSubscription implements PushStream {
   private readonly cityCode: string;
   private readonly extended: boolean;
   /** Timestamp of the last reading sent (or the resume cursor): only later readings go out. */
   private cursor = -1n;
-  /** Readings waiting while the call is starting, paused or catching up; undefined while readings go straight out. */
+  /** Live readings waiting while the call is starting, paused or reading history; undefined while readings go straight out. */
   private queue: SourceReading[] | undefined = [];
   private head = 0;
-  /** The queue overflowed: catch up from history before sending anything newer. */
-  private fellBehind = false;
+  /** The page of history being sent, oldest first; `pageAt` is the next to send. */
+  private page: readonly SourceReading[] = [];
+  private pageAt = 0;
+  /** History may hold readings after the cursor that are in no page or queue yet (a full page, or the queue overflowed). */
+  private historyLeft = false;
   /** The call asked for no more until `resume`. */
   private paused = false;
-  /** Reading the newest reading or history (starting, catching up): live readings wait behind it. */
+  /** Reading the newest reading or a page of history: live readings wait behind it. */
   private loading = true;
   private stopped = false;
   private readonly unfollow: () => void;
@@ -62,13 +73,13 @@ export class PushSubscription implements PushStream {
       const newest = source.newest(this.cityCode);
       const reading = newest instanceof Promise ? await newest : newest;
       if (this.stopped) return;
-      this.release([reading]);
+      this.release([reading], false);
     } else {
-      const replay = await source.replay(this.cityCode, cursor);
+      const replay = await source.replay(this.cityCode, cursor, REPLAY_PAGE_READINGS);
       if (this.stopped) return;
       ctx.responseHeader.set(RESUME_STATUS_HEADER, replay.gap ? "gap" : "recovered");
       this.cursor = cursor;
-      this.release(replay.readings);
+      this.release(replay.readings, replay.readings.length >= REPLAY_PAGE_READINGS);
     }
   }
 
@@ -82,6 +93,7 @@ export class PushSubscription implements PushStream {
     if (this.stopped) return;
     this.stopped = true;
     this.queue = undefined;
+    this.page = [];
     this.unfollow();
     this.shared.open.delete(this);
   }
@@ -104,7 +116,8 @@ export class PushSubscription implements PushStream {
       queue.push(reading);
       return;
     }
-    this.fellBehind = true;
+    // History has these readings: read them from there once the call takes more.
+    this.historyLeft = true;
     this.queue = [];
     this.head = 0;
   };
@@ -119,22 +132,32 @@ export class PushSubscription implements PushStream {
     return false;
   }
 
-  /** Loading is over: `first` (older readings) go out ahead of those that waited meanwhile. */
-  private release(first: readonly SourceReading[]): void {
-    const waiting = this.queue === undefined ? [] : this.queue.slice(this.head);
-    this.queue = first.length === 0 ? waiting : [...first, ...waiting];
-    this.head = 0;
+  /** A read is over: `page` (older readings) goes out ahead of those that waited meanwhile; `more` when history may hold more after it. */
+  private release(page: readonly SourceReading[], more: boolean): void {
+    this.page = page;
+    this.pageAt = 0;
+    if (more) this.historyLeft = true;
     this.loading = false;
     if (!this.paused) this.drain();
   }
 
-  /** Sends what waited, in order, until the call pauses again; then live readings go straight out. */
+  /**
+   * Sends what waits, in order, until the call pauses again: the page, then
+   * the rest of history, then the live queue; after that live readings go
+   * straight out.
+   */
   private drain(): void {
     while (!this.stopped && !this.paused) {
-      if (this.fellBehind) {
-        this.fellBehind = false;
+      const page = this.page;
+      if (this.pageAt < page.length) {
+        this.send(page[this.pageAt++] as SourceReading);
+        continue;
+      }
+      if (page.length > 0) this.page = [];
+      if (this.historyLeft) {
+        this.historyLeft = false;
         this.loading = true;
-        this.catchUp().catch((e: unknown) => this.fail(e));
+        this.readHistory().catch((e: unknown) => this.fail(e));
         return;
       }
       const queue = this.queue;
@@ -149,9 +172,9 @@ export class PushSubscription implements PushStream {
     }
   }
 
-  /** Sends the readings after the cursor from the source's history, then what arrived meanwhile. */
-  private async catchUp(): Promise<void> {
-    const replay = await this.shared.source.replay(this.cityCode, this.cursor);
+  /** Reads the next page of history after the cursor, then sends it and what arrived meanwhile. */
+  private async readHistory(): Promise<void> {
+    const replay = await this.shared.source.replay(this.cityCode, this.cursor, REPLAY_PAGE_READINGS);
     if (this.stopped) return;
     if (replay.gap) {
       throw new ConnectError(
@@ -159,6 +182,6 @@ export class PushSubscription implements PushStream {
         Code.ResourceExhausted,
       );
     }
-    this.release(replay.readings);
+    this.release(replay.readings, replay.readings.length >= REPLAY_PAGE_READINGS);
   }
 }

@@ -136,7 +136,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
     },
 
     // eslint-disable-next-line @typescript-eslint/require-await -- async so that a thrown ConnectError becomes a rejection
-    async replay(cityCode, cursor): Promise<Replay> {
+    async replay(cityCode, cursor, limit = Number.POSITIVE_INFINITY): Promise<Replay> {
       const state = stateOf(cityCode);
       trim(state);
       const nowTick = tickAt(clock.now(), tickMs);
@@ -145,13 +145,15 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
       const readings: SourceReading[] = [];
       const reported = state.reported.filter((r) => r.timestamp > cursor);
       let r = 0;
-      for (let tick = Math.max(firstAfter, oldest); tick <= nowTick; tick++) {
+      for (let tick = Math.max(firstAfter, oldest); tick <= nowTick && readings.length < limit; tick++) {
         const reading = tickReading(state, tick);
         // Reported readings lie strictly between ticks (see append).
-        while (r < reported.length && (reported[r]?.timestamp ?? 0n) < reading.timestamp) readings.push(reported[r++] as SourceReading);
-        readings.push(reading);
+        while (r < reported.length && (reported[r]?.timestamp ?? 0n) < reading.timestamp && readings.length < limit) {
+          readings.push(reported[r++] as SourceReading);
+        }
+        if (readings.length < limit) readings.push(reading);
       }
-      while (r < reported.length) readings.push(reported[r++] as SourceReading);
+      while (r < reported.length && readings.length < limit) readings.push(reported[r++] as SourceReading);
       return { readings, gap: firstAfter < oldest };
     },
 

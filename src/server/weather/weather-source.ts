@@ -40,8 +40,13 @@ export interface WeatherSource {
    * directly (no promise), which keeps unary calls cheap.
    */
   newest(cityCode: string): SourceReading | Promise<SourceReading>;
-  /** Readings of `cityCode` after `cursor` (exclusive) up to the newest. */
-  replay(cityCode: string, cursor: bigint): Promise<Replay>;
+  /**
+   * Readings of `cityCode` after `cursor` (exclusive) up to the newest, or
+   * the oldest `limit` of them: a replay shorter than `limit` reached the
+   * newest reading, a full one is read on with the next call after its last
+   * reading. Default: no limit.
+   */
+  replay(cityCode: string, cursor: bigint, limit?: number): Promise<Replay>;
   /**
    * Calls `listener` with every reading of `cityCode` that arrives from now on,
    * once each and in order, until the returned function is called. A source
