@@ -15,7 +15,7 @@ export interface RawRequest {
   readonly method?: string;
   readonly path: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
 }
 
 /** One request over a fresh HTTP/1.1 connection (no agent, no keep-alive). */

@@ -43,6 +43,22 @@ describe("SSE GET query", () => {
     expect(res.body).toMatch(/event: end\ndata: \{"code":"invalid_argument"/);
   });
 
+  it.each([
+    ["truncated protobuf", Uint8Array.of(0x0a, 0x05, 0x4e, 0x59)],
+    ["an invalid wire type", Uint8Array.of(0x0f, 0x01)],
+    ["invalid UTF-8 in a string", Uint8Array.of(0x0a, 0x02, 0xff, 0xfe)],
+  ])("answers a message with %s in the end event, as invalid_argument, by GET and by POST", async (_what, message) => {
+    const byGet = await sseGet(`encoding=proto&base64=1&message=${encodeURIComponent(Buffer.from(message).toString("base64"))}`);
+    expect(byGet.body).toMatch(/event: end\ndata: \{"code":"invalid_argument","message":"parse binary: /);
+    const byPost = await h1Request(server.url, {
+      method: "POST",
+      path: `/sse${WEATHER.getWeather}`,
+      headers: { "content-type": "application/proto" },
+      body: Buffer.from(message),
+    });
+    expect(byPost.body).toMatch(/event: end\ndata: \{"code":"invalid_argument","message":"parse binary: /);
+  });
+
   it("answers an unknown encoding with 400", async () => {
     expect((await sseGet("encoding=xml&message=x")).status).toBe(400);
   });

@@ -5,6 +5,7 @@ import { encodeSseEvent } from "../../codec/sse/encoder.js";
 import { SSE_END_EVENT, SSE_RESUME_EVENT } from "../../codec/sse/protocol.js";
 import { encodeSseStatus, type SseStatus, sseStatusFromError, sseStatusOk } from "../../codec/sse/status.js";
 import { forEachEnvelope, type HeaderList } from "../../codec/tunnel/index.js";
+import { parseFailureAsInvalidArgument } from "../call/parse-failure.js";
 import type { UniversalCall, UniversalCallSink } from "../call/server-call.js";
 import type { SseResume } from "./sse-resume.js";
 import type { SseWriter } from "./sse-writer.js";
@@ -107,7 +108,8 @@ export class SseCallSink implements UniversalCallSink {
   end(error: ConnectError | undefined, trailers: HeaderList): void {
     const trailer = new Headers();
     for (const [name, value] of trailers) trailer.append(name, value);
-    this.writer.end(endEvent(error === undefined ? sseStatusOk(trailer) : sseStatusFromError(error, trailer)));
+    const reported = parseFailureAsInvalidArgument(error);
+    this.writer.end(endEvent(reported === undefined ? sseStatusOk(trailer) : sseStatusFromError(reported, trailer)));
   }
 
   private messageEvent(payload: Uint8Array): string {
