@@ -5,7 +5,7 @@ import { parseCursor, RESUME_AFTER_HEADER, RESUME_STATUS_HEADER } from "../../co
 import { type GetWeatherRequest, type WeatherResponse, WeatherResponseSchema, type WeatherService } from "../../gen/weather_pb.js";
 import type { PushImpl } from "../call/direct-call.js";
 import { createAsyncQueue } from "./async-queue.js";
-import { type PushContext, PushSubscription } from "./push-subscription.js";
+import { type PushContext, PushSubscription, REPLAY_PAGE_READINGS } from "./push-subscription.js";
 import { ReadingFeed } from "./reading-feed.js";
 import type { SourceReading, WeatherSource } from "./weather-source.js";
 
@@ -67,17 +67,16 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
           const newest = await source.newest(req.cityCode);
           if (feed.deliverable(newest)) yield pick(newest, req.extended);
         } else {
-          const replay = await source.replay(req.cityCode, cursor);
-          ctx.responseHeader.set(RESUME_STATUS_HEADER, replay.gap ? "gap" : "recovered");
           feed.after(req.cityCode, cursor);
-          for (const r of replay.readings) if (feed.deliverable(r)) yield pick(r, req.extended);
+          const onGap = (gap: boolean) => ctx.responseHeader.set(RESUME_STATUS_HEADER, gap ? "gap" : "recovered");
+          for await (const r of history(feed, req.cityCode, onGap)) yield pick(r, req.extended);
         }
         for (;;) {
           const next = feed.take();
           if (next === undefined) {
             await feed.wait();
           } else if (next === ReadingFeed.FELL_BEHIND) {
-            for (const r of await catchUp(feed, req.cityCode)) yield pick(r, req.extended);
+            for await (const r of catchUp(feed, req.cityCode)) yield pick(r, req.extended);
           } else {
             yield pick(next, req.extended);
           }
@@ -132,17 +131,37 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
     },
   };
 
-  /** Readings after the feed's cursor of `cityCode` from the source's history, for a call that fell behind. */
-  async function catchUp(feed: ReadingFeed, cityCode: string): Promise<SourceReading[]> {
-    const cursor = feed.cursorOf(cityCode);
-    const replay = await source.replay(cityCode, cursor);
-    if (replay.gap) {
-      throw new ConnectError(
-        `the stream of ${cityCode} fell behind its history window while the client was not reading; resume to continue`,
-        Code.ResourceExhausted,
-      );
+  /**
+   * Readings of `cityCode` after the feed's cursor from the source's history,
+   * a page ({@link REPLAY_PAGE_READINGS}) at a time as the caller takes them,
+   * so a long replay never sits in memory whole. `onFirstPage` learns whether
+   * the history window still held every reading after the cursor.
+   */
+  async function* history(feed: ReadingFeed, cityCode: string, onFirstPage: (gap: boolean) => void): AsyncGenerator<SourceReading> {
+    let first = true;
+    for (let cursor = feed.cursorOf(cityCode); ;) {
+      const page = await source.replay(cityCode, cursor, REPLAY_PAGE_READINGS);
+      if (first) onFirstPage(page.gap);
+      first = false;
+      for (const r of page.readings) if (feed.deliverable(r)) yield r;
+      const last = page.readings.at(-1);
+      if (last === undefined || page.readings.length < REPLAY_PAGE_READINGS) return;
+      // The next page starts after this one, or after what the feed handed out meanwhile if that is later.
+      const handedOut = feed.cursorOf(cityCode);
+      cursor = handedOut > last.timestamp ? handedOut : last.timestamp;
     }
-    return replay.readings.filter((r) => feed.deliverable(r));
+  }
+
+  /** {@link history} for a call that fell behind: past the history window it ends with `ResourceExhausted`. */
+  function catchUp(feed: ReadingFeed, cityCode: string): AsyncGenerator<SourceReading> {
+    return history(feed, cityCode, (gap) => {
+      if (gap) {
+        throw new ConnectError(
+          `the stream of ${cityCode} fell behind its history window while the client was not reading; resume to continue`,
+          Code.ResourceExhausted,
+        );
+      }
+    });
   }
 
   /**
@@ -176,7 +195,7 @@ export function createWeatherServiceImpl(config: WeatherServiceConfig): ServiceI
           await feed.wait();
         } else if (next === ReadingFeed.FELL_BEHIND) {
           for (const cityCode of feed.cities()) {
-            for (const r of await catchUp(feed, cityCode)) {
+            for await (const r of catchUp(feed, cityCode)) {
               await out.room();
               out.push(r.plain);
             }
