@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { transportOpenFailure } from "./open-error.js";
 
 /**
- * Wraps `fetch` for connect-web's Connect and gRPC-Web transports so that a
+ * Wraps `fetch` for the weather client's Connect and gRPC-Web transports so that a
  * transport that never opened says so: a fetch that fails before any response,
  * or a response that is not the protocol's (a proxy's HTML error page, a 404
  * from a server without the route), becomes `Unavailable` with a

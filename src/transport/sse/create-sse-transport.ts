@@ -1,24 +1,14 @@
 import {
   type BinaryReadOptions,
   type BinaryWriteOptions,
-  type DescMessage,
-  type DescMethod,
-  fromBinary,
   fromJsonString,
   type JsonReadOptions,
   type JsonWriteOptions,
-  type MessageShape,
-  toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
-import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
-import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
-import { decodeSseBase64 } from "../../codec/sse/base64.js";
-import { SSE_CONTENT_TYPE, sseMethodUrl } from "../../codec/sse/protocol.js";
-import { requestCommon } from "../request-common.js";
-import { type FetchFn, openSse } from "./open-sse.js";
-import { createSseMessageReader, type SseMessageReader } from "./sse-message-reader.js";
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { binarySseFormat, createSseTransportWithFormat, type SseMessageFormat } from "./sse-transport.js";
+import type { FetchFn } from "./open-sse.js";
 import type { CredentialsMode } from "../../fetch-types.js";
 
 /** Options of {@link createSseTransport}. */
@@ -68,127 +58,15 @@ export interface SseTransportOptions {
  *   final status event, is `unavailable`, never `unknown`.
  */
 export function createSseTransport(options: SseTransportOptions): Transport {
-  const binary = options.useBinaryFormat ?? true;
-  const fetchFn: FetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const resumeStatusHeader = options.resumeStatusHeader ?? RESUME_STATUS_HEADER;
-
-  function timeoutOf(timeoutMs: number | undefined): number | undefined {
-    if (timeoutMs === undefined) return options.defaultTimeoutMs;
-    return timeoutMs <= 0 ? undefined : timeoutMs;
-  }
-
-  function requestHeader(init: HeadersInit | undefined, timeoutMs: number | undefined): Headers {
-    const header = new Headers(init);
-    header.set("Content-Type", binary ? "application/proto" : "application/json");
-    header.set("Accept", SSE_CONTENT_TYPE);
-    if (timeoutMs !== undefined) header.set("Connect-Timeout-Ms", String(timeoutMs));
-    return header;
-  }
-
-  async function call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethod & { input: I; output: O },
-    url: string,
-    header: Headers,
-    message: MessageShape<I>,
-    signal: AbortSignal,
-  ): Promise<{ header: Headers; reader: SseMessageReader<MessageShape<O>> }> {
-    const body = binary ? toBinary(method.input, message, options.binaryOptions) : toJsonString(method.input, message, options.jsonOptions);
-    const res = await openSse({ fetch: fetchFn, url, header, body, signal, credentials: options.credentials });
-    const reader = createSseMessageReader(res.body, {
-      parse: binary
-        ? (data) => fromBinary(method.output, decodeSseBase64(data), options.binaryOptions)
-        : (data) => fromJsonString(method.output, data, options.jsonOptions),
-      onResume(status) {
-        if (!res.header.has(resumeStatusHeader)) res.header.set(resumeStatusHeader, status);
-      },
-      signal,
-      maxEventChars: options.readMaxChars,
-    });
-    return { header: res.header, reader };
-  }
-
-  return {
-    async unary(method, signal, timeoutMs, header, input, contextValues) {
-      const timeout = timeoutOf(timeoutMs);
-      return await runUnaryCall({
-        interceptors: options.interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(
-            method,
-            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
-            requestHeader(header, timeout),
-            contextValues,
-          ),
-          stream: false,
-          message: input,
-        },
-        next: async (req) => {
-          const { header: resHeader, reader } = await call(method, req.url, req.header, req.message, req.signal);
-          let message: MessageShape<typeof method.output> | undefined;
-          let count = 0;
-          for (let r = await reader.next(); r.done !== true; r = await reader.next()) {
-            message = r.value;
-            count++;
-          }
-          if (message === undefined || count > 1) {
-            throw new ConnectError(`protocol error: a unary SSE response carried ${count} messages instead of one`, Code.Internal);
-          }
-          return { stream: false, service: method.parent, method, header: resHeader, message, trailer: reader.trailer };
-        },
-      });
-    },
-
-    async stream(method, signal, timeoutMs, header, input, contextValues) {
-      if (method.methodKind !== "server_streaming") {
-        const kind = method.methodKind === "bidi_streaming" ? "bidi-streaming" : "client-streaming";
-        throw new ConnectError(
-          `${method.parent.typeName}.${method.name} is ${kind}: the SSE transport carries only unary and ` +
-            "server-streaming calls; use the WebSocket tunnel (createWebSocketTransport) for this one",
-          Code.Unimplemented,
-        );
-      }
-      const timeout = timeoutOf(timeoutMs);
-      return await runStreamingCall({
-        interceptors: options.interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(
-            method,
-            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
-            requestHeader(header, timeout),
-            contextValues,
-          ),
-          stream: true,
-          message: input,
-        },
-        next: async (req) => {
-          const message = await single(req.message);
-          const { header: resHeader, reader } = await call(method, req.url, req.header, message, req.signal);
-          return {
-            ...req,
-            header: resHeader,
-            trailer: reader.trailer,
-            message: {
-              [Symbol.asyncIterator]: () => ({
-                next: () => reader.next(),
-                return() {
-                  reader.cancel();
-                  return Promise.resolve({ done: true as const, value: undefined });
-                },
-              }),
-            },
-          };
-        },
-      });
-    },
-  };
+  const format = (options.useBinaryFormat ?? true) ? binarySseFormat(options.binaryOptions) : jsonSseFormat(options.jsonOptions);
+  return createSseTransportWithFormat(options, format);
 }
 
-/** The one request message of a server-streaming call. */
-async function single<T>(messages: AsyncIterable<T>): Promise<T> {
-  for await (const message of messages) return message;
-  throw new ConnectError("protocol error: a server-streaming call needs one request message", Code.InvalidArgument);
+/** JSON (protobuf's JSON mapping): the request body and each event's data as JSON text. */
+function jsonSseFormat(jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>): SseMessageFormat {
+  return {
+    contentType: "application/json",
+    serialize: (schema, message) => toJsonString(schema, message, jsonOptions),
+    parse: (schema, data) => fromJsonString(schema, data, jsonOptions),
+  };
 }

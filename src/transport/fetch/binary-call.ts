@@ -1,0 +1,62 @@
+// What the binary-only Connect and gRPC-Web fetch transports share. These
+// transports carry protobuf's binary format only and never reference its JSON
+// code: the fallback chunk that `createWeatherClient` loads on demand must not
+// make `@bufbuild/protobuf`'s JSON modules part of the app, because a bundler
+// that splits by file reachability (esbuild) would put them in what every page
+// loads at start (connect's `ConnectError` already reaches protobuf's barrel).
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+
+/** Options of the binary fetch transports. */
+export interface BinaryFetchTransportOptions {
+  /** The server's base URL; calls go to `{baseUrl}/{Service}/{Method}`. */
+  readonly baseUrl: string;
+  /** Client interceptors, applied through connect's call pipeline. */
+  readonly interceptors: Interceptor[];
+  /** The `fetch` to call. */
+  readonly fetch: typeof globalThis.fetch;
+}
+
+/** Requests never follow a redirect: a call answered with one fails instead of reaching another endpoint. */
+export const FETCH_INIT = { redirect: "error" } as const satisfies RequestInit;
+
+/**
+ * The deadline a call runs with: none when the caller gave none, and a
+ * timeout of zero or less also means none (as connect's transports read it).
+ */
+export const callTimeout = (timeoutMs: number | undefined): number | undefined =>
+  timeoutMs === undefined || timeoutMs <= 0 ? undefined : timeoutMs;
+
+/** Encodes a message in protobuf's binary format; a failure is `Internal`. */
+export function serializeBinary<I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array<ArrayBuffer> {
+  try {
+    return toBinary(schema, message);
+  } catch (e) {
+    throw new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+  }
+}
+
+/** Decodes a message from protobuf's binary format; a failure is `Internal`. */
+export function parseBinary<O extends DescMessage>(schema: O, bytes: Uint8Array): MessageShape<O> {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (e) {
+    throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+  }
+}
+
+/**
+ * The single request message of a server-streaming call over fetch (a
+ * request body cannot stream): client-streaming and bidi calls fail.
+ */
+export async function firstRequest<I extends DescMessage>(
+  methodKind: string,
+  input: AsyncIterable<MessageShape<I>>,
+): Promise<MessageShape<I>> {
+  if (methodKind !== "server_streaming") {
+    throw new ConnectError("The fetch API does not support streaming request bodies", Code.Unknown);
+  }
+  const first = await input[Symbol.asyncIterator]().next();
+  if (first.done === true) throw new ConnectError("missing request message", Code.Unknown);
+  return first.value;
+}

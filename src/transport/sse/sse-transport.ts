@@ -1,0 +1,169 @@
+import {
+  type BinaryReadOptions,
+  type BinaryWriteOptions,
+  type DescMessage,
+  type DescMethod,
+  fromBinary,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
+import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
+import { decodeSseBase64 } from "../../codec/sse/base64.js";
+import { SSE_CONTENT_TYPE, sseMethodUrl } from "../../codec/sse/protocol.js";
+import { requestCommon } from "../request-common.js";
+import type { SseTransportOptions } from "./create-sse-transport.js";
+import { type FetchFn, openSse } from "./open-sse.js";
+import { createSseMessageReader, type SseMessageReader } from "./sse-message-reader.js";
+
+/**
+ * How the SSE transport writes the request message and reads each `message`
+ * event. This module knows only the binary format (base64 in the events): the
+ * JSON format lives with the public `createSseTransport`, so the weather
+ * client's on-demand chunk, which uses binary only, never includes
+ * protobuf's JSON code.
+ */
+export interface SseMessageFormat {
+  /** The request's `Content-Type`. */
+  readonly contentType: string;
+  serialize<I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array | string;
+  parse<O extends DescMessage>(schema: O, data: string): MessageShape<O>;
+}
+
+/** Binary protobuf: the request body as it is, each event's data base64. */
+export function binarySseFormat(binaryOptions?: Partial<BinaryReadOptions & BinaryWriteOptions>): SseMessageFormat {
+  return {
+    contentType: "application/proto",
+    serialize: (schema, message) => toBinary(schema, message, binaryOptions),
+    parse: (schema, data) => fromBinary(schema, decodeSseBase64(data), binaryOptions),
+  };
+}
+
+/**
+ * The SSE transport with the message format given (see `createSseTransport`
+ * for what it does); `useBinaryFormat`, `jsonOptions` and `binaryOptions` of
+ * `options` are not read here.
+ */
+export function createSseTransportWithFormat(options: SseTransportOptions, format: SseMessageFormat): Transport {
+  const fetchFn: FetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const resumeStatusHeader = options.resumeStatusHeader ?? RESUME_STATUS_HEADER;
+
+  function timeoutOf(timeoutMs: number | undefined): number | undefined {
+    if (timeoutMs === undefined) return options.defaultTimeoutMs;
+    return timeoutMs <= 0 ? undefined : timeoutMs;
+  }
+
+  function requestHeader(init: HeadersInit | undefined, timeoutMs: number | undefined): Headers {
+    const header = new Headers(init);
+    header.set("Content-Type", format.contentType);
+    header.set("Accept", SSE_CONTENT_TYPE);
+    if (timeoutMs !== undefined) header.set("Connect-Timeout-Ms", String(timeoutMs));
+    return header;
+  }
+
+  async function call<I extends DescMessage, O extends DescMessage>(
+    method: DescMethod & { input: I; output: O },
+    url: string,
+    header: Headers,
+    message: MessageShape<I>,
+    signal: AbortSignal,
+  ): Promise<{ header: Headers; reader: SseMessageReader<MessageShape<O>> }> {
+    const body = format.serialize(method.input, message);
+    const res = await openSse({ fetch: fetchFn, url, header, body, signal, credentials: options.credentials });
+    const reader = createSseMessageReader(res.body, {
+      parse: (data) => format.parse(method.output, data),
+      onResume(status) {
+        if (!res.header.has(resumeStatusHeader)) res.header.set(resumeStatusHeader, status);
+      },
+      signal,
+      maxEventChars: options.readMaxChars,
+    });
+    return { header: res.header, reader };
+  }
+
+  return {
+    async unary(method, signal, timeoutMs, header, input, contextValues) {
+      const timeout = timeoutOf(timeoutMs);
+      return await runUnaryCall({
+        interceptors: options.interceptors,
+        signal,
+        timeoutMs: timeout,
+        req: {
+          ...requestCommon(
+            method,
+            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
+            requestHeader(header, timeout),
+            contextValues,
+          ),
+          stream: false,
+          message: input,
+        },
+        next: async (req) => {
+          const { header: resHeader, reader } = await call(method, req.url, req.header, req.message, req.signal);
+          let message: MessageShape<typeof method.output> | undefined;
+          let count = 0;
+          for (let r = await reader.next(); r.done !== true; r = await reader.next()) {
+            message = r.value;
+            count++;
+          }
+          if (message === undefined || count > 1) {
+            throw new ConnectError(`protocol error: a unary SSE response carried ${count} messages instead of one`, Code.Internal);
+          }
+          return { stream: false, service: method.parent, method, header: resHeader, message, trailer: reader.trailer };
+        },
+      });
+    },
+
+    async stream(method, signal, timeoutMs, header, input, contextValues) {
+      if (method.methodKind !== "server_streaming") {
+        const kind = method.methodKind === "bidi_streaming" ? "bidi-streaming" : "client-streaming";
+        throw new ConnectError(
+          `${method.parent.typeName}.${method.name} is ${kind}: the SSE transport carries only unary and ` +
+            "server-streaming calls; use the WebSocket tunnel (createWebSocketTransport) for this one",
+          Code.Unimplemented,
+        );
+      }
+      const timeout = timeoutOf(timeoutMs);
+      return await runStreamingCall({
+        interceptors: options.interceptors,
+        signal,
+        timeoutMs: timeout,
+        req: {
+          ...requestCommon(
+            method,
+            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
+            requestHeader(header, timeout),
+            contextValues,
+          ),
+          stream: true,
+          message: input,
+        },
+        next: async (req) => {
+          const message = await single(req.message);
+          const { header: resHeader, reader } = await call(method, req.url, req.header, message, req.signal);
+          return {
+            ...req,
+            header: resHeader,
+            trailer: reader.trailer,
+            message: {
+              [Symbol.asyncIterator]: () => ({
+                next: () => reader.next(),
+                return() {
+                  reader.cancel();
+                  return Promise.resolve({ done: true as const, value: undefined });
+                },
+              }),
+            },
+          };
+        },
+      });
+    },
+  };
+}
+
+/** The one request message of a server-streaming call. */
+async function single<T>(messages: AsyncIterable<T>): Promise<T> {
+  for await (const message of messages) return message;
+  throw new ConnectError("protocol error: a server-streaming call needs one request message", Code.InvalidArgument);
+}
