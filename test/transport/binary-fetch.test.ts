@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WeatherService } from "../../src/gen/weather_pb.js";
 import { createFetchTransport } from "../../src/transport/fetch-transports.js";
 import { rejection } from "../helpers/assertions.js";
+import { createFakeClock } from "../helpers/fake-clock.js";
 import { startServer } from "../helpers/server.js";
 import { TICK_MS, transportContract } from "../contract/transport-contract.js";
 
@@ -53,7 +54,8 @@ describe.each([
   let ours: ReturnType<typeof createClient<typeof WeatherService>>;
   let theirs: ReturnType<typeof createClient<typeof WeatherService>>;
   beforeAll(async () => {
-    server = await realServer();
+    // Time stands still on this server: both transports' calls get the same reading.
+    server = await startServer({ tickMs: TICK_MS, clock: createFakeClock(1_800_000_000_000) });
     ours = createClient(WeatherService, createFetchTransport(kind, settings(server.url)));
     theirs = createClient(WeatherService, connectWeb(server.url));
   });
