@@ -29,18 +29,21 @@ transportContract(
 );
 transportContract("SSE (weather client, binary)", (url) => createFetchTransport("sse", settings(url)), noStreamingRequests, realServer);
 
+/** Headers as a record, without `Date` (the second it was sent differs between two calls). */
+const withoutDate = (h: Headers) => Object.fromEntries([...h].filter(([name]) => name !== "date"));
+
 /** What a caller can observe of one call: its outcome, and the headers and trailers it was given. */
 async function observe(call: (options: { onHeader: (h: Headers) => void; onTrailer: (t: Headers) => void }) => Promise<unknown>) {
   let header: Record<string, string> | undefined;
   let trailer: Record<string, string> | undefined;
   const outcome = await call({
-    onHeader: (h) => (header = Object.fromEntries([...h].filter(([name]) => name !== "date"))),
+    onHeader: (h) => (header = withoutDate(h)),
     onTrailer: (t) => (trailer = Object.fromEntries(t)),
   }).then(
     (value) => ({ value }),
     (e: unknown) => {
       const error = ConnectError.from(e);
-      return { code: error.code, message: error.rawMessage, metadata: Object.fromEntries(error.metadata) };
+      return { code: error.code, message: error.rawMessage, metadata: withoutDate(error.metadata) };
     },
   );
   return { outcome, header, trailer };
