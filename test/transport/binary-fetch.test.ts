@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WeatherService } from "../../src/gen/weather_pb.js";
 import { createFetchTransport } from "../../src/transport/fetch-transports.js";
 import { rejection } from "../helpers/assertions.js";
+import { createFakeClock } from "../helpers/fake-clock.js";
 import { startServer } from "../helpers/server.js";
 import { TICK_MS, transportContract } from "../contract/transport-contract.js";
 
@@ -28,18 +29,21 @@ transportContract(
 );
 transportContract("SSE (weather client, binary)", (url) => createFetchTransport("sse", settings(url)), noStreamingRequests, realServer);
 
+/** Headers as a record, without `Date` (the second it was sent differs between two calls). */
+const withoutDate = (h: Headers) => Object.fromEntries([...h].filter(([name]) => name !== "date"));
+
 /** What a caller can observe of one call: its outcome, and the headers and trailers it was given. */
 async function observe(call: (options: { onHeader: (h: Headers) => void; onTrailer: (t: Headers) => void }) => Promise<unknown>) {
   let header: Record<string, string> | undefined;
   let trailer: Record<string, string> | undefined;
   const outcome = await call({
-    onHeader: (h) => (header = Object.fromEntries([...h].filter(([name]) => name !== "date"))),
+    onHeader: (h) => (header = withoutDate(h)),
     onTrailer: (t) => (trailer = Object.fromEntries(t)),
   }).then(
     (value) => ({ value }),
     (e: unknown) => {
       const error = ConnectError.from(e);
-      return { code: error.code, message: error.rawMessage, metadata: Object.fromEntries(error.metadata) };
+      return { code: error.code, message: error.rawMessage, metadata: withoutDate(error.metadata) };
     },
   );
   return { outcome, header, trailer };
@@ -53,7 +57,8 @@ describe.each([
   let ours: ReturnType<typeof createClient<typeof WeatherService>>;
   let theirs: ReturnType<typeof createClient<typeof WeatherService>>;
   beforeAll(async () => {
-    server = await realServer();
+    // Time stands still on this server: both transports' calls get the same reading.
+    server = await startServer({ tickMs: TICK_MS, clock: createFakeClock(1_800_000_000_000) });
     ours = createClient(WeatherService, createFetchTransport(kind, settings(server.url)));
     theirs = createClient(WeatherService, connectWeb(server.url));
   });
