@@ -28,7 +28,9 @@ export function createProtocolSniffingListener(h1: http.Server, h2: http2.Http2S
   const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
   const maxPerAddress = options.maxConnectionsPerAddress ?? 1000;
   const perAddress = new Map<string, number>();
-  const server = net.createServer((socket) => {
+  // No Nagle delay, as Node's own HTTP servers: a response written in pieces (an SSE head, then each event)
+  // must not wait for the client's delayed ACK (40 ms) before its next small segment goes out.
+  const server = net.createServer({ noDelay: true }, (socket) => {
     // Counted from accept to close, whichever server ends up owning the socket.
     const address = socket.remoteAddress ?? "";
     const count = (perAddress.get(address) ?? 0) + 1;
