@@ -238,8 +238,9 @@ vite = await createServer({
     include: [
       "@bufbuild/protobuf",
       "@connectrpc/connect",
-      "@connectrpc/connect-web",
       "@connectrpc/connect/protocol",
+      "@connectrpc/connect/protocol-connect",
+      "@connectrpc/connect/protocol-grpc-web",
       "eventsource-parser",
       "msw",
       "msw/browser",

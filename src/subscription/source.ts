@@ -96,9 +96,9 @@ class Gate {
 
 /**
  * A stream that was open and then broke is a network failure, whatever the
- * HTTP transport called it (connect-web reports a cut body as `Unknown`, a body
- * that ended without its end-stream message as `InvalidArgument`): report it
- * as `Unavailable` so the subscription resumes.
+ * HTTP transport called it (a cut body or one that ended without its
+ * end-stream message surfaces as `Unknown` or `InvalidArgument`, depending on
+ * the transport): report it as `Unavailable` so the subscription resumes.
  */
 function streamError(e: unknown, opened: boolean): ConnectError {
   const error = ConnectError.from(e, Code.Unavailable);
