@@ -21,13 +21,15 @@ import { type BundleSize, BUNDLERS, measureApp } from "../bench/bundle-size.js";
  * 1.06x / 1.03x, WebSocket-only 0.88x / 0.87x / 0.88x (esbuild was 1.36x with
  * connect-web's transports in the on-demand chunk).
  *
- * The full-SDK app's absolute budgets (Vite) leave about 12 % headroom: at
- * start 32,395 B measured (issue 9), everything 49,442 B. Raise them only on
+ * The full-SDK app's absolute budgets (Vite): at start 34,565 B measured
+ * (6 % headroom; 32,395 B at issue 9, before auth, reconnectNow and the
+ * resume options), everything 42,315 B (12 %; 49,442 B before the fallbacks
+ * became binary-only). Raise them only on
  * purpose, with the new measurement in the commit message (`npm run bench --
  * --only=bundle` prints every app on every bundler).
  */
 const FULL_SDK_INITIAL_GZIP_BUDGET_BYTES = 36_500;
-const FULL_SDK_TOTAL_GZIP_BUDGET_BYTES = 55_500;
+const FULL_SDK_TOTAL_GZIP_BUDGET_BYTES = 47_500;
 const FULL_SDK_RATIO_BUDGET = { vite: 1.15, esbuild: 1.15, webpack: 1.15 } as const;
 
 /** The fallbacks' own modules: every page that never falls back goes without them. */
