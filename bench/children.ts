@@ -98,9 +98,9 @@ export async function startFanoutChild(
   subscribers: number,
   connections: number,
   sseSubscribers = 0,
-  raw: boolean | "raw-sse" = false,
+  raw: boolean | "raw-sse" | `raw-sse-h2:${number}` = false,
 ): Promise<FanoutChild> {
-  const args = [url, String(subscribers), String(connections), String(sseSubscribers), raw === "raw-sse" ? "raw-sse" : raw ? "raw" : "sdk"];
+  const args = [url, String(subscribers), String(connections), String(sseSubscribers), typeof raw === "string" ? raw : raw ? "raw" : "sdk"];
   const child = fork(here("fanout-client.mjs"), args, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv,

@@ -149,6 +149,8 @@ async function main(): Promise<void> {
       fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4 }, log));
       fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 40 }, log));
       fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4, sseSubscribers: 2000 }, log));
+      // The same with the SSE responses over HTTP/2 (h2c), as browsers reach SSE at scale: streams share sessions.
+      fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4, sseSubscribers: 2000, sseHttp2Sessions: 8 }, log));
       data["fanout"] = fanout;
       rows.push(...fanoutRows(fanout));
     }

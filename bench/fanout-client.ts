@@ -4,14 +4,16 @@
  * share of the subscriptions (with several URLs, instances, the connections go to them in turn); `sseSubscribers` of them go over SSE instead
  * (one response each, through one SSE-only client). With `raw` as the fifth
  * argument the WebSocket subscribers are raw tunnel streams (raw-fanout.ts);
- * with `raw-sse` the SSE subscribers are raw responses too. Reports `ready` when every subscription had a
+ * with `raw-sse` the SSE subscribers are raw responses too, and with `raw-sse-h2:N` raw HTTP/2 (h2c) streams
+ * spread over N sessions. Reports `ready` when every subscription had a
  * message, then measures between `start` and `stop` commands.
  */
 import { WebSocket } from "ws";
 import { alwaysActive, createWeatherClient } from "../src/index.js";
 import { CITIES } from "../src/simulation/index.js";
 import { Agent } from "node:http";
-import { openRawConnection, openRawSseSubscription } from "./raw-fanout.js";
+import { connect, type ClientHttp2Session } from "node:http2";
+import { openRawConnection, openRawSseH2Subscription, openRawSseSubscription } from "./raw-fanout.js";
 import type { ChildUsage } from "./shared.js";
 
 export interface FanoutStats {
@@ -61,8 +63,10 @@ const onFirst = () => {
   if (++ready === subscribers) process.send?.({ type: "ready", openMs: performance.now() - t0 });
 };
 const raw: { close(): void }[] = [];
-const rawWebSockets = mode === "raw" || mode === "raw-sse";
-const rawSse = mode === "raw-sse";
+const h2Sessions = mode.startsWith("raw-sse-h2:") ? Number(mode.slice("raw-sse-h2:".length)) : 0;
+const rawWebSockets = mode === "raw" || mode === "raw-sse" || h2Sessions > 0;
+const rawSse = mode === "raw-sse" || h2Sessions > 0;
+const sessions: ClientHttp2Session[] = [];
 if (rawWebSockets) {
   const perConnection: string[][] = Array.from({ length: connections }, () => []);
   for (let i = sseSubscribers; i < subscribers; i++) perConnection[i % connections]?.push(codes[i % codes.length] ?? "NYC");
@@ -79,7 +83,28 @@ if (rawWebSockets) {
     );
   }
 }
-if (rawSse) {
+const onSseReading = (timestampMs: number): void => {
+  if (!recording) return;
+  const latency = now() - timestampMs;
+  latencies.push(latency);
+  sseLatencies.push(latency);
+};
+if (h2Sessions > 0) {
+  // Room for every stream of a session at once (Node's client default allows 100 concurrent streams); the
+  // reference server allows 256 per session, so 2,000 subscribers need at least 8 sessions.
+  const perSession = Math.ceil(sseSubscribers / h2Sessions);
+  for (let s = 0; s < h2Sessions; s++) {
+    const session = connect(url, { peerMaxConcurrentStreams: perSession + 1, settings: { initialWindowSize: 1 << 20 } });
+    session.once("connect", () => session.setLocalWindowSize(1 << 30));
+    session.on("error", (e) => console.error(`HTTP/2 session: ${String(e)}`));
+    sessions.push(session);
+  }
+  for (let i = 0; i < sseSubscribers; i++) {
+    const session = sessions[i % h2Sessions];
+    if (session === undefined) throw new Error("no session");
+    raw.push(openRawSseH2Subscription(session, codes[i % codes.length] ?? "NYC", onSseReading, onFirst));
+  }
+} else if (rawSse) {
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   for (let i = 0; i < sseSubscribers; i++) {
     raw.push(
@@ -158,6 +183,7 @@ process.on("message", (message: Command) => {
   }
   for (const client of clients) client.close();
   for (const connection of raw) connection.close();
+  for (const session of sessions) session.close();
   sseClient.close();
   process.exit(0);
 });

@@ -7,6 +7,7 @@
  * is what sections 1–4 measure.)
  */
 import { type Agent, request } from "node:http";
+import type { ClientHttp2Session } from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { WebSocket } from "ws";
 import {
@@ -148,4 +149,45 @@ export function openRawSseSubscription(
   req.on("error", (e) => console.error(`SSE stream of ${cityCode}: ${String(e)}`));
   req.end(body);
   return { close: () => req.destroy() };
+}
+
+/**
+ * One raw SSE subscription over HTTP/2 (h2c): the same `POST` as
+ * {@link openRawSseSubscription}, as one stream of `session` (many
+ * subscriptions share a session, as a browser's SSE responses share its one
+ * HTTP/2 connection per origin), reading only each event's `id:`.
+ */
+export function openRawSseH2Subscription(
+  session: ClientHttp2Session,
+  cityCode: string,
+  onReading: (timestampMs: number) => void,
+  onFirst: () => void,
+): { close(): void } {
+  const body = toBinary(GetWeatherRequestSchema, create(GetWeatherRequestSchema, { cityCode }));
+  let first = true;
+  let rest = "";
+  const stream = session.request({
+    ":method": "POST",
+    ":path": `/sse${SUBSCRIBE_PATH}`,
+    "content-type": "application/proto",
+    accept: "text/event-stream",
+  });
+  stream.setEncoding("latin1");
+  stream.on("data", (chunk: string) => {
+    const text = rest + chunk;
+    // Only whole events (ended by a blank line) are read; the rest waits for the next chunk.
+    const complete = text.lastIndexOf("\n\n") + 2;
+    rest = text.slice(complete);
+    for (let at = text.indexOf("id: "); at !== -1 && at < complete; at = text.indexOf("id: ", at + 4)) {
+      onReading(Number(text.slice(at + 4, text.indexOf("\n", at))));
+      if (first) {
+        first = false;
+        onFirst();
+      }
+    }
+  });
+  stream.on("end", () => console.error(`SSE stream of ${cityCode} (HTTP/2) ended: ${rest}`));
+  stream.on("error", (e) => console.error(`SSE stream of ${cityCode} (HTTP/2): ${String(e)}`));
+  stream.end(body);
+  return { close: () => stream.close() };
 }

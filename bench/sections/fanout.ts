@@ -22,6 +22,8 @@ export interface FanoutParams {
    * (`"raw"`, the default), or the SDK's SSE transport (`"sdk"`).
    */
   readonly sseClients?: "raw" | "sdk";
+  /** With raw SSE subscribers: HTTP/2 (h2c) streams over this many sessions instead of one HTTP/1.1 connection each. */
+  readonly sseHttp2Sessions?: number;
 }
 
 export interface FanoutResult {
@@ -31,6 +33,8 @@ export interface FanoutResult {
   readonly raw: boolean;
   /** How the SSE subscribers were read (see {@link FanoutParams.sseClients}). */
   readonly sseClients: "raw" | "sdk";
+  /** HTTP/2 sessions carrying the SSE subscribers (0: HTTP/1.1, one connection each). */
+  readonly sseHttp2Sessions: number;
   readonly openMs: number;
   readonly deliveredPerSecond: number;
   readonly expectedPerSecond: number;
@@ -72,7 +76,8 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
     const empty = await server.heap();
     const raw = params.raw ?? false;
     const sseClients = raw ? (params.sseClients ?? "raw") : "sdk";
-    const mode = raw && sseClients === "raw" ? "raw-sse" : raw;
+    const sseHttp2Sessions = raw && sseClients === "raw" ? (params.sseHttp2Sessions ?? 0) : 0;
+    const mode = raw && sseClients === "raw" ? (sseHttp2Sessions > 0 ? (`raw-sse-h2:${sseHttp2Sessions}` as const) : "raw-sse") : raw;
     const clients = await startFanoutChild(String(server.info["url"]), subscribers, connections, sseSubscribers, mode);
     try {
       await sleep(2000);
@@ -96,6 +101,7 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
         sseSubscribers,
         raw,
         sseClients,
+        sseHttp2Sessions,
         openMs: clients.openMs,
         deliveredPerSecond: (stats.messages / stats.ms) * 1000,
         expectedPerSecond: (subscribers * 1000) / FANOUT_TICK_MS,
@@ -127,7 +133,13 @@ export function fanoutRows(results: readonly FanoutResult[]): Row[] {
   return results.flatMap((r) => {
     const sse =
       r.sseSubscribers > 0
-        ? ` + ${fmt(r.sseSubscribers)} of them on SSE${r.raw ? ` (${r.sseClients === "raw" ? "raw" : "SDK"})` : ""}`
+        ? ` + ${fmt(r.sseSubscribers)} of them on SSE${r.raw ? ` (${r.sseClients === "raw" ? "raw" : "SDK"})` : ""}${
+            r.sseHttp2Sessions > 0
+              ? ` over HTTP/2 (${r.sseHttp2Sessions} sessions)`
+              : r.raw && r.sseClients === "raw"
+                ? " over HTTP/1.1"
+                : ""
+          }`
         : "";
     const name = `${fmt(r.subscribers)} ${r.raw ? "raw " : ""}subscribers on ${r.connections} WebSockets${sse}`;
     const gate = r.subscribers >= 5000;
