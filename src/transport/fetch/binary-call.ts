@@ -17,8 +17,21 @@ export interface BinaryFetchTransportOptions {
   readonly fetch: typeof globalThis.fetch;
 }
 
-/** Requests never follow a redirect: a call answered with one fails instead of reaching another endpoint. */
-export const FETCH_INIT = { redirect: "error" } as const satisfies RequestInit;
+/** What a binary call posts: the fields of the request that connect's call pipeline (and its interceptors) produced. */
+interface PostedRequest {
+  readonly url: string;
+  readonly requestMethod: string;
+  readonly header: Headers;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Sends one call's request with `fetch`. It never follows a redirect: a call
+ * answered with one fails instead of reaching another endpoint.
+ */
+export function postBinary(fetch: typeof globalThis.fetch, req: PostedRequest, body: Uint8Array<ArrayBuffer>): Promise<Response> {
+  return fetch(req.url, { redirect: "error", method: req.requestMethod, headers: req.header, signal: req.signal, body });
+}
 
 /**
  * The deadline a call runs with: none when the caller gave none, and a

@@ -25,7 +25,7 @@ import {
   validateResponse,
 } from "@connectrpc/connect/protocol-connect";
 import { requestCommon } from "../request-common.js";
-import { type BinaryFetchTransportOptions, callTimeout, FETCH_INIT, firstRequest, parseBinary, serializeBinary } from "./binary-call.js";
+import { type BinaryFetchTransportOptions, callTimeout, firstRequest, postBinary, parseBinary, serializeBinary } from "./binary-call.js";
 
 /**
  * The Connect protocol over `fetch` with binary messages (`application/proto`,
@@ -60,13 +60,7 @@ export function createConnectFetchTransport(options: BinaryFetchTransportOptions
           message,
         },
         next: async (req) => {
-          const response = await fetch(req.url, {
-            ...FETCH_INIT,
-            method: req.requestMethod,
-            headers: req.header,
-            signal: req.signal,
-            body: serializeBinary(method.input, req.message),
-          });
+          const response = await postBinary(fetch, req, serializeBinary(method.input, req.message));
           const { isUnaryError, unaryError } = validateResponse(method.methodKind, true, response.status, response.headers);
           const [responseHeader, trailer] = trailerDemux(response.headers);
           if (isUnaryError) throw errorFromJson((await response.json()) as JsonValue, appendHeaders(responseHeader, trailer), unaryError);
@@ -107,13 +101,7 @@ export function createConnectFetchTransport(options: BinaryFetchTransportOptions
         },
         next: async (req) => {
           const request = await firstRequest(method.methodKind, req.message);
-          const response = await fetch(req.url, {
-            ...FETCH_INIT,
-            method: req.requestMethod,
-            headers: req.header,
-            signal: req.signal,
-            body: encodeEnvelope(0, serializeBinary(method.input, request)),
-          });
+          const response = await postBinary(fetch, req, encodeEnvelope(0, serializeBinary(method.input, request)));
           validateResponse(method.methodKind, true, response.status, response.headers);
           if (response.body === null) throw new ConnectError("missing response body", Code.Unknown);
           const trailer = new Headers();

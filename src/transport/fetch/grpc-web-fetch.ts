@@ -17,7 +17,7 @@ import {
   validateTrailer,
 } from "@connectrpc/connect/protocol-grpc-web";
 import { requestCommon } from "../request-common.js";
-import { type BinaryFetchTransportOptions, callTimeout, FETCH_INIT, firstRequest, parseBinary, serializeBinary } from "./binary-call.js";
+import { type BinaryFetchTransportOptions, callTimeout, firstRequest, postBinary, parseBinary, serializeBinary } from "./binary-call.js";
 
 /**
  * The gRPC-Web protocol over `fetch` with binary messages
@@ -48,13 +48,7 @@ export function createGrpcWebFetchTransport(options: BinaryFetchTransportOptions
           message,
         },
         next: async (req) => {
-          const response = await fetch(req.url, {
-            ...FETCH_INIT,
-            method: req.requestMethod,
-            headers: req.header,
-            signal: req.signal,
-            body: encodeEnvelope(0, serializeBinary(method.input, req.message)),
-          });
+          const response = await postBinary(fetch, req, encodeEnvelope(0, serializeBinary(method.input, req.message)));
           const { headerError } = validateResponse(response.status, response.headers);
           if (response.body === null) throw headerError ?? new ConnectError("missing response body", Code.Unknown);
           const reader = createEnvelopeReadableStream(response.body).getReader();
@@ -108,13 +102,7 @@ export function createGrpcWebFetchTransport(options: BinaryFetchTransportOptions
         },
         next: async (req) => {
           const request = await firstRequest(method.methodKind, req.message);
-          const response = await fetch(req.url, {
-            ...FETCH_INIT,
-            method: req.requestMethod,
-            headers: req.header,
-            signal: req.signal,
-            body: encodeEnvelope(0, serializeBinary(method.input, request)),
-          });
+          const response = await postBinary(fetch, req, encodeEnvelope(0, serializeBinary(method.input, request)));
           const { foundStatus, headerError } = validateResponse(response.status, response.headers);
           if (headerError !== undefined) throw headerError;
           if (response.body === null) throw new ConnectError("missing response body", Code.Unknown);
