@@ -122,8 +122,7 @@ export function openRawSseSubscription(
   onFirst: () => void,
 ): { close(): void } {
   const body = toBinary(GetWeatherRequestSchema, create(GetWeatherRequestSchema, { cityCode }));
-  let first = true;
-  let rest = "";
+  const events = readEventIds(onReading, onFirst);
   const req = request(`${url}/sse${SUBSCRIBE_PATH}`, {
     method: "POST",
     agent,
@@ -131,20 +130,8 @@ export function openRawSseSubscription(
   });
   req.on("response", (res) => {
     res.setEncoding("latin1");
-    res.on("data", (chunk: string) => {
-      const text = rest + chunk;
-      // Only whole events (ended by a blank line) are read; the rest waits for the next chunk.
-      const complete = text.lastIndexOf("\n\n") + 2;
-      rest = text.slice(complete);
-      for (let at = text.indexOf("id: "); at !== -1 && at < complete; at = text.indexOf("id: ", at + 4)) {
-        onReading(Number(text.slice(at + 4, text.indexOf("\n", at))));
-        if (first) {
-          first = false;
-          onFirst();
-        }
-      }
-    });
-    res.on("end", () => console.error(`SSE stream of ${cityCode} ended: ${rest}`));
+    res.on("data", events.push);
+    res.on("end", () => console.error(`SSE stream of ${cityCode} ended: ${events.rest()}`));
   });
   req.on("error", (e) => console.error(`SSE stream of ${cityCode}: ${String(e)}`));
   req.end(body);
@@ -164,8 +151,7 @@ export function openRawSseH2Subscription(
   onFirst: () => void,
 ): { close(): void } {
   const body = toBinary(GetWeatherRequestSchema, create(GetWeatherRequestSchema, { cityCode }));
-  let first = true;
-  let rest = "";
+  const events = readEventIds(onReading, onFirst);
   const stream = session.request({
     ":method": "POST",
     ":path": `/sse${SUBSCRIBE_PATH}`,
@@ -173,21 +159,37 @@ export function openRawSseH2Subscription(
     accept: "text/event-stream",
   });
   stream.setEncoding("latin1");
-  stream.on("data", (chunk: string) => {
-    const text = rest + chunk;
-    // Only whole events (ended by a blank line) are read; the rest waits for the next chunk.
-    const complete = text.lastIndexOf("\n\n") + 2;
-    rest = text.slice(complete);
-    for (let at = text.indexOf("id: "); at !== -1 && at < complete; at = text.indexOf("id: ", at + 4)) {
-      onReading(Number(text.slice(at + 4, text.indexOf("\n", at))));
-      if (first) {
-        first = false;
-        onFirst();
-      }
-    }
-  });
-  stream.on("end", () => console.error(`SSE stream of ${cityCode} (HTTP/2) ended: ${rest}`));
+  stream.on("data", events.push);
+  stream.on("end", () => console.error(`SSE stream of ${cityCode} (HTTP/2) ended: ${events.rest()}`));
   stream.on("error", (e) => console.error(`SSE stream of ${cityCode} (HTTP/2): ${String(e)}`));
   stream.end(body);
   return { close: () => stream.close() };
+}
+
+/**
+ * Reads an SSE body given as latin1 text chunks: only whole events (ended by
+ * a blank line), only each event's `id:`, handed to `onReading`; `onFirst`
+ * runs once, at the first. `rest()` is the part of an event not yet ended.
+ */
+function readEventIds(
+  onReading: (timestampMs: number) => void,
+  onFirst: () => void,
+): { push: (chunk: string) => void; rest: () => string } {
+  let first = true;
+  let rest = "";
+  return {
+    push: (chunk) => {
+      const text = rest + chunk;
+      const complete = text.lastIndexOf("\n\n") + 2;
+      rest = text.slice(complete);
+      for (let at = text.indexOf("id: "); at !== -1 && at < complete; at = text.indexOf("id: ", at + 4)) {
+        onReading(Number(text.slice(at + 4, text.indexOf("\n", at))));
+        if (first) {
+          first = false;
+          onFirst();
+        }
+      }
+    },
+    rest: () => rest,
+  };
 }
