@@ -1,7 +1,9 @@
 import type * as http from "node:http";
 import type { Socket } from "node:net";
+import type { Writable } from "node:stream";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { SseExchange, SseOutput } from "../sse/exchange.js";
+import type { SharedSseText } from "../sse/shared-text.js";
 import { tooBig } from "../sse/sse-request.js";
 import { createSseRouteCore, type SseRouteOptions } from "../sse/sse-route.js";
 import { weatherSseRouteOptions, type WeatherSseRouteOptions } from "../weather/weather-sse-route.js";
@@ -75,6 +77,8 @@ class NodeExchange implements SseExchange {
  * cork and a `process.nextTick` per write, a `writev` of four buffers), and
  * an SSE subscriber gets one write per event. Node still ends the response
  * (`res.end` writes the last chunk and the terminator after these, in order).
+ * On HTTP/2 shared text goes to the response's stream as it is, past the
+ * compatibility layer's checks (done once, by `writeHead`).
  */
 class NodeOutput implements SseOutput {
   // Both Node servers accept these calls; their typings' overloads do not unify.
@@ -104,6 +108,16 @@ class NodeOutput implements SseOutput {
     if (socket === null || (res as { chunkedEncoding?: boolean }).chunkedEncoding !== true) return;
     res.flushHeaders();
     this.direct = socket;
+  }
+
+  writeShared(shared: SharedSseText): boolean {
+    const socket = this.direct;
+    if (socket !== undefined) return socket.destroyed || socket.write(shared.http1Chunk);
+    if (this.http1) return this.res.write(shared.bytes);
+    // Http2ServerResponse.stream; after writeHead its headers are out.
+    const stream = (this.res as unknown as { stream: Writable }).stream;
+    if (stream.destroyed || stream.writableEnded) return true;
+    return stream.write(shared.bytes);
   }
 
   write(text: string): boolean {

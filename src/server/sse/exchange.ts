@@ -1,3 +1,5 @@
+import type { SharedSseText } from "./shared-text.js";
+
 /**
  * One HTTP request to the SSE route, as the runtime-neutral route reads it;
  * the Node adapter and the fetch handler each make one.
@@ -27,6 +29,11 @@ export interface SseOutput {
   writeHead(status: number, headers: Readonly<Record<string, string>>): void;
   /** Queues text of the body; false when the buffer is full (wait for `onDrain`). */
   write(text: string): boolean;
+  /**
+   * Like `write(shared.text)`, for text many responses send: an output that
+   * can write the shared bytes as they are saves encoding them per response.
+   */
+  writeShared?(shared: SharedSseText): boolean;
   /** Writes `text` and ends the response. */
   end(text: string): void;
   /**

@@ -7,6 +7,7 @@ import { encodeSseStatus, type SseStatus, sseStatusFromError, sseStatusOk } from
 import { forEachEnvelope, type HeaderList } from "../../codec/tunnel/index.js";
 import { parseFailureAsInvalidArgument } from "../call/parse-failure.js";
 import type { UniversalCall, UniversalCallSink } from "../call/server-call.js";
+import { SharedSseText } from "./shared-text.js";
 import type { SseResume } from "./sse-resume.js";
 import type { SseWriter } from "./sse-writer.js";
 
@@ -28,10 +29,10 @@ const toBase64: (data: Uint8Array) => string =
  */
 export class SseEventCache {
   private bytes: Uint8Array = new Uint8Array(0);
-  private text = "";
+  private text: SharedSseText | undefined;
 
   /** The cached text when `envelopes` holds the same bytes as the last ones stored; else undefined. */
-  get(envelopes: Uint8Array): string | undefined {
+  get(envelopes: Uint8Array): SharedSseText | undefined {
     const bytes = this.bytes;
     const n = envelopes.length;
     if (n !== bytes.length || n === 0) return undefined;
@@ -40,7 +41,7 @@ export class SseEventCache {
   }
 
   /** Remembers `text` for a copy of `envelopes` (the caller may reuse its buffer); the copy reuses the last one's memory when it fits. */
-  set(envelopes: Uint8Array, text: string): void {
+  set(envelopes: Uint8Array, text: SharedSseText): void {
     if (this.bytes.length === envelopes.length) this.bytes.set(envelopes);
     else this.bytes = envelopes.slice();
     this.text = text;
@@ -82,18 +83,16 @@ export class SseCallSink implements UniversalCallSink {
   data(envelopes: Uint8Array): boolean {
     const writer = this.writer;
     try {
-      const cached = this.events.get(envelopes);
-      if (cached !== undefined) {
-        writer.write(cached);
-      } else {
+      let shared = this.events.get(envelopes);
+      if (shared === undefined) {
         let text = "";
         forEachEnvelope(envelopes, 0, envelopes.length, (_flags, start, end) => {
-          const event = this.messageEvent(envelopes.subarray(start, end));
-          writer.write(event);
-          text += event;
+          text += this.messageEvent(envelopes.subarray(start, end));
         });
-        this.events.set(envelopes, text);
+        shared = new SharedSseText(text);
+        this.events.set(envelopes, shared);
       }
+      writer.writeShared(shared);
     } catch (e) {
       const error = ConnectError.from(e, Code.Internal);
       this.call?.abort(error);
