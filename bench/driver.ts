@@ -21,6 +21,7 @@ import type { BrowserContext } from "./sections/context.js";
 import { checkPlaywright, driverCheckRows } from "./sections/driver-check.js";
 import { fanoutRows, measureFanout } from "./sections/fanout.js";
 import { measureScaleOut, scaleOutRows } from "./sections/scaleout.js";
+import { measureSseFloor, sseFloorRows } from "./sections/sse-floor.js";
 import { endToEndRows, LIVE_TICK_MS, measureEndToEnd, measureLiveWire } from "./sections/live.js";
 import { manySubsRows, measureManySubs } from "./sections/many-subs.js";
 import { measureMemory, memoryRows } from "./sections/memory.js";
@@ -151,8 +152,14 @@ async function main(): Promise<void> {
       fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4, sseSubscribers: 2000 }, log));
       // The same with the SSE responses over HTTP/2 (h2c), as browsers reach SSE at scale: streams share sessions.
       fanout.push(await measureFanout({ ...raw, subscribers: 20_000, connections: 4, sseSubscribers: 2000, sseHttp2Sessions: 8 }, log));
+      // What one SSE event costs: the 2,000 SSE subscribers alone, and Node's own floor under them (a bare server).
+      const alone = { windowMs: 15_000, raw: true, subscribers: 2000, connections: 4, sseSubscribers: 2000 };
+      fanout.push(await measureFanout(alone, log));
+      fanout.push(await measureFanout({ ...alone, sseHttp2Sessions: 8 }, log));
+      const floors = [await measureSseFloor("h1", 10_000, log), await measureSseFloor("h2", 10_000, log)];
       data["fanout"] = fanout;
-      rows.push(...fanoutRows(fanout));
+      data["sseFloor"] = floors;
+      rows.push(...fanoutRows(fanout), ...sseFloorRows(floors, fanout));
     }
     if (wants("memory")) {
       const memory = await measureMemory(log);

@@ -1,6 +1,6 @@
 /**
  * A server in its own process, so its CPU and memory can be measured alone:
- * `node server-child.mjs replay <count>` or `node server-child.mjs live <tickMs> <historyWindowMs>`.
+ * `node server-child.mjs replay <count>`, `live <tickMs> <historyWindowMs>`, `redis …` or `sse-floor …` (see `start`).
  * Reports `{ type: "ready", … }` over IPC, then answers {@link ChildCommand}s.
  */
 import { heapAfterGc } from "./memory/measure.js";
@@ -8,12 +8,15 @@ import type { ChildBytes, ChildCommand, ChildHeap, ChildUsage } from "./shared.j
 import { startLiveServers } from "./servers/live-servers.js";
 import { startRedisServer } from "./servers/redis-server.js";
 import { startReplayServer } from "./servers/replay-server.js";
+import { startSseFloorServer } from "./servers/sse-floor-server.js";
 
 interface Running {
   readonly info: Record<string, unknown>;
   bytes(): ChildBytes;
   /** Redis commands sent so far (Redis-backed servers only). */
   redisCommands?(): number;
+  /** Writes so far (the bare SSE floor server only). */
+  writes?(): number;
   close(): Promise<void>;
 }
 
@@ -40,8 +43,12 @@ async function start(): Promise<Running> {
       close: () => server.close(),
     };
   }
+  if (mode === "sse-floor" && (a === "h1" || a === "h2")) {
+    const server = await startSseFloorServer(a, Number(b), Number(process.argv[5]));
+    return { info: { url: server.url }, bytes: () => ({ down: 0, up: 0 }), writes: () => server.writes(), close: () => server.close() };
+  }
   throw new Error(
-    `usage: server-child replay <count> | live <tickMs> <historyWindowMs> | redis <tickMs> <historyWindowMs> <url>; got ${String(mode)}`,
+    `usage: server-child replay <count> | live <tickMs> <historyWindowMs> | redis <tickMs> <historyWindowMs> <url> | sse-floor h1|h2 <tickMs> <eventBytes>; got ${String(mode)}`,
   );
 }
 
@@ -54,6 +61,7 @@ function usage(): ChildUsage {
     rssBytes,
     atMs: performance.timeOrigin + performance.now(),
     redisCommands: running.redisCommands?.(),
+    writes: running.writes?.(),
   };
 }
 

@@ -75,6 +75,8 @@ export interface ChildUsage {
   readonly atMs: number;
   /** A Redis-backed server's commands sent so far, by purpose. */
   readonly redisCommands?: number;
+  /** The bare SSE floor server's writes so far. */
+  readonly writes?: number;
 }
 
 /** Bytes through the sockets a child accounts for (replay server, or its counting proxy). */
