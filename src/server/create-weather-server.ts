@@ -16,6 +16,7 @@ import { createTunnelServer, rejectUpgrade } from "./http/ws-tunnel.js";
 import type { TunnelOptions } from "./tunnel/options.js";
 import type { AllowedOrigins } from "./tunnel/origins.js";
 import { createWeatherRouter } from "./weather/weather-router.js";
+import { IdleSessions } from "./http/idle-sessions.js";
 import type { WeatherSource } from "./weather/weather-source.js";
 
 /** Options of {@link createWeatherServer}; every one has a default. */
@@ -98,7 +99,7 @@ export interface ServerLimits {
   headersTimeoutMs?: number;
   /** HTTP/1.1 and h2c: the whole request (head and body) must arrive within this long, else `408` / `RST_STREAM`. Default 60000. */
   requestTimeoutMs?: number;
-  /** h2c: a session with no frame in either direction for this long is closed. Default 120000. */
+  /** h2c: a session with no bytes in either direction for this long (checked every quarter of it) is closed. Default 120000. */
   http2IdleTimeoutMs?: number;
   /** h2c: concurrent streams per session (the `SETTINGS_MAX_CONCURRENT_STREAMS` it announces). Default 256. */
   http2MaxConcurrentStreams?: number;
@@ -235,9 +236,10 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
   });
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: limits.http2MaxConcurrentStreams ?? 256 } }, listener);
   const sessions = new Set<http2.ServerHttp2Session>();
+  const idleSessions = new IdleSessions(limits.http2IdleTimeoutMs ?? 120_000);
   h2.on("session", (session) => {
     sessions.add(session);
-    session.setTimeout(limits.http2IdleTimeoutMs ?? 120_000, () => session.destroy());
+    idleSessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
   const tcp = createProtocolSniffingListener(h1, h2, {
@@ -287,6 +289,7 @@ export function createWeatherServer(options: WeatherServerOptions = {}): Weather
         ]);
         grace.abort();
         await tunnelClosed;
+        idleSessions.stop();
         h1.close(); // stops Node's request timeout checks; h1 never listened, so its callback error is moot
         for (const socket of sockets) socket.destroy();
         if (tcp.listening) await tcpClosed;

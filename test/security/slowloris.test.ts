@@ -61,6 +61,27 @@ describe("timeouts against slow clients", () => {
     expect(session.closed || session.destroyed).toBe(true);
   });
 
+  it("keeps an h2c session that carries a live SSE stream past http2IdleTimeoutMs, and closes it once nothing moves", async () => {
+    server = await startServer({ tickMs: 50, limits: { http2IdleTimeoutMs: 400 } });
+    const session = http2.connect(server.url);
+    session.on("error", () => undefined);
+    let closedAt = Number.NaN;
+    session.once("close", () => (closedAt = performance.now()));
+    const stream = session.request({
+      ":path": `/sse/weather.WeatherService/SubscribeWeather?encoding=json&message=${encodeURIComponent('{"cityCode":"NYC"}')}`,
+    });
+    stream.on("error", () => undefined);
+    let events = 0;
+    stream.on("data", (chunk: Buffer) => (events += chunk.toString("utf8").match(/(^|\n)id: /g)?.length ?? 0));
+    // 30 readings, 1.5 s: well past the idle limit, with bytes moving all the while.
+    await expect.poll(() => events, { timeout: 10_000 }).toBeGreaterThanOrEqual(30);
+    expect(session.closed || session.destroyed).toBe(false);
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    const quietFrom = performance.now();
+    await expect.poll(() => Number.isNaN(closedAt), { timeout: 10_000 }).toBe(false);
+    expect(closedAt - quietFrom).toBeGreaterThanOrEqual(300);
+  });
+
   it("resets an h2c stream whose request body does not arrive within requestTimeoutMs", async () => {
     const s = await start({ requestTimeoutMs: 300 });
     const session = http2.connect(s.url);
