@@ -1,6 +1,29 @@
 const encoder = new TextEncoder();
 
 /**
+ * UTF-8 of `before` and `text`, with `after` bytes of room after them for
+ * the caller to fill. Under Node a
+ * `Buffer`: a stream converts any other `Uint8Array` it is given into a new
+ * `Buffer`, once per write.
+ */
+function utf8(text: string, before: string, after: number): Uint8Array {
+  if (typeof Buffer === "function") {
+    const head = Buffer.byteLength(before);
+    const body = Buffer.byteLength(text);
+    const out = Buffer.allocUnsafe(head + body + after);
+    out.write(before, 0);
+    out.write(text, head);
+    return out;
+  }
+  const head = encoder.encode(before);
+  const body = encoder.encode(text);
+  const out = new Uint8Array(head.length + body.length + after);
+  out.set(head, 0);
+  out.set(body, head.length);
+  return out;
+}
+
+/**
  * Event text that many responses send as it is: a reading fanned out to
  * every SSE subscriber of its city. Its UTF-8 bytes, and its form as one
  * HTTP/1.1 chunk, are made once, by the first response that asks, and
@@ -15,17 +38,13 @@ export class SharedSseText {
 
   /** The text in UTF-8. */
   get bytes(): Uint8Array {
-    return (this.utf8 ??= encoder.encode(this.text));
+    return (this.utf8 ??= utf8(this.text, "", 0));
   }
 
   /** The text as one chunk of a chunked HTTP/1.1 body: its size in hex, CRLF, the bytes, CRLF. */
   get http1Chunk(): Uint8Array {
     if (this.chunk !== undefined) return this.chunk;
-    const bytes = this.bytes;
-    const head = encoder.encode(`${bytes.length.toString(16)}\r\n`);
-    const chunk = new Uint8Array(head.length + bytes.length + 2);
-    chunk.set(head, 0);
-    chunk.set(bytes, head.length);
+    const chunk = utf8(this.text, `${this.bytes.length.toString(16)}\r\n`, 2);
     chunk[chunk.length - 2] = 0x0d;
     chunk[chunk.length - 1] = 0x0a;
     return (this.chunk = chunk);
