@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ControlFrame, decodeFrameBatch, envelope } from "../../src/codec/tunnel/index.js";
-import { type DataSlot, Outbox } from "../../src/server/tunnel/outbox.js";
+import { type DataSlot, Outbox, SENT } from "../../src/server/tunnel/outbox.js";
 
 /** Frames of one sent batch: data frames as their envelope count. */
 function framesOf(batch: Uint8Array): (ControlFrame | { kind: "data"; streamId: number; bytes: number })[] {
@@ -30,8 +30,8 @@ describe("Outbox", () => {
       { kind: "data", streamId: 1, bytes: 16 },
       { kind: "data", streamId: 3, bytes: 8 },
     ]);
-    // The sent frame let go of its envelopes; the next turn's envelope gets a frame of its own.
-    expect(a.frame?.chunks).toEqual([]);
+    // The sent frame let go of its envelopes (it keeps its array for the next turn); the next turn's envelope is alone in it.
+    expect(a.frame?.chunks).toEqual([SENT]);
     outbox.queueData(1, one, a);
     outbox.flush();
     expect(framesOf(sent[1] as Uint8Array)).toEqual([{ kind: "data", streamId: 1, bytes: 8 }]);

@@ -8,9 +8,17 @@ import { type ControlFrame, type DataFrame, encodeFrameBatch, type Frame } from 
  * that outlive young-generation GCs.
  */
 export interface DataSlot {
-  /** The stream's `data` frame; once sent, its chunks are released (empty) until the stream sends again. */
+  /** The stream's `data` frame; once sent, it holds only {@link SENT} until the stream sends again. */
   frame: (DataFrame & { readonly chunks: Uint8Array[] }) | undefined;
 }
+
+/**
+ * What a sent `data` frame holds instead of its envelopes: the frame and its
+ * array are kept for the stream's next turn (emptying the array would free
+ * its backing store, and the next envelope would allocate one: per
+ * subscriber and tick), the envelopes are let go.
+ */
+export const SENT = new Uint8Array(0);
 
 /**
  * Collects the frames of one event-loop turn and sends them as one WebSocket
@@ -44,17 +52,18 @@ export class Outbox {
    */
   queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void {
     this.dataBytes += envelopes.length;
-    // A frame of this turn holds at least one chunk; a sent one holds none, and is queued again
-    // for this turn (a subscriber sends every tick: no frame or array per message).
+    // A frame of this turn holds its envelopes; a sent one holds SENT, and is queued again for this
+    // turn (a subscriber sends every tick: no frame, array or backing store per message).
     const frame = slot.frame;
     if (frame === undefined) {
       slot.frame = { kind: "data", streamId, chunks: [envelopes] };
       this.pending.push(slot.frame);
-    } else {
-      const queued = frame.chunks.length > 0;
-      frame.chunks.push(envelopes);
-      if (queued) return;
+    } else if (frame.chunks[0] === SENT) {
+      frame.chunks[0] = envelopes;
       this.pending.push(frame);
+    } else {
+      frame.chunks.push(envelopes);
+      return;
     }
     this.schedule();
   }
@@ -70,7 +79,12 @@ export class Outbox {
     if (this.pending.length === 0) return;
     const batch = encodeFrameBatch(this.pending);
     // Let go of the envelopes (a stream's slot keeps its frame until it sends again); this also marks the frames sent.
-    for (const frame of this.pending) if (frame.kind === "data") (frame.chunks as Uint8Array[]).length = 0;
+    for (const frame of this.pending) {
+      if (frame.kind !== "data") continue;
+      const chunks = frame.chunks as Uint8Array[];
+      if (chunks.length > 1) chunks.length = 1;
+      chunks[0] = SENT;
+    }
     this.pending.length = 0;
     this.dataBytes = 0;
     this.send(batch);
