@@ -59,7 +59,9 @@ export function createLiveChart(host: HTMLElement): LiveChart {
         series,
         scales: { x: { time: true }, "%": { range: [0, 100] } },
         axes: [
-          axis,
+          // The time of day alone (as the timeline shows it), each tick the same width: uPlot's default puts the date or hour under a
+          // tick where they change, and two such labels close together ran into each other.
+          { ...axis, space: 90, values: (_u, values) => values.map((v) => new Date(v * 1000).toLocaleTimeString()) },
           { ...axis, scale: "°C", label: "°C", values: (_u, values) => values.map((v) => `${v}`) },
           // 1 is uPlot.Axis.Side.Right, an ambient const enum that isolatedModules cannot read.
           // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
