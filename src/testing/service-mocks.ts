@@ -163,7 +163,7 @@ export function mocksOnRouter(
     return track(response, transport, streams, gone);
   });
 
-  const link = ws.link(webSocketUrl);
+  const link = linkTo(ws, webSocketUrl);
   const wsHandler = link.addEventListener("connection", ({ client, info }) => {
     const offered = info.protocols === undefined ? [] : typeof info.protocols === "string" ? [info.protocols] : info.protocols;
     if (refuseUpgrades || !offered.includes(TUNNEL_SUBPROTOCOL)) {
@@ -303,6 +303,24 @@ function track(response: Response, transport: TransportKind, streams: Set<Tracke
 }
 
 // ---- the tunnel over an msw client connection
+
+/**
+ * One `ws.link` per URL for every set of mocks in this JavaScript realm: each
+ * link adds a listener to msw's one `BroadcastChannel` for good, so a test
+ * file that makes fresh mocks per test passed Node's limit of 10 listeners
+ * and printed a `MaxListenersExceededWarning`. A link's own state (its
+ * clients) is not used here; each set of mocks adds its own handler.
+ */
+type MswWs = typeof Msw.ws;
+const links = new WeakMap<MswWs, Map<string, ReturnType<MswWs["link"]>>>();
+
+function linkTo(ws: MswWs, url: string): ReturnType<MswWs["link"]> {
+  let byUrl = links.get(ws);
+  if (byUrl === undefined) links.set(ws, (byUrl = new Map<string, ReturnType<MswWs["link"]>>()));
+  let link = byUrl.get(url);
+  if (link === undefined) byUrl.set(url, (link = ws.link(url)));
+  return link;
+}
 
 /** What the mocks use of msw's `client` in a `ws.link` connection. */
 interface MswClient {
