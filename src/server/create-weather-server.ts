@@ -9,6 +9,7 @@ import { type Clock, sleep, systemClock } from "../clock.js";
 import { type Authenticate, createAuthInterceptor } from "./auth/authenticate.js";
 import { createSseTickets, type SseTicketOptions } from "./auth/sse-tickets.js";
 import { createHttpHandler, type RouteHandler } from "./http/http-handler.js";
+import { IdleSessions } from "./http/idle-sessions.js";
 import { type NodeRequest, type NodeResponse, sendText } from "./http/node-http.js";
 import { createProtocolSniffingListener } from "./http/protocol-sniffing-listener.js";
 import { createWeatherSseRoute } from "./http/sse-node-route.js";
@@ -16,7 +17,6 @@ import { createTunnelServer, rejectUpgrade } from "./http/ws-tunnel.js";
 import type { TunnelOptions } from "./tunnel/options.js";
 import type { AllowedOrigins } from "./tunnel/origins.js";
 import { createWeatherRouter } from "./weather/weather-router.js";
-import { IdleSessions } from "./http/idle-sessions.js";
 import type { WeatherSource } from "./weather/weather-source.js";
 
 /** Options of {@link createWeatherServer}; every one has a default. */

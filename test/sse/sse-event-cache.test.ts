@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { envelope } from "../../src/codec/tunnel/index.js";
 import { WeatherResponseSchema, WeatherService } from "../../src/gen/weather_pb.js";
 import { SseCallSink, SseEventCache } from "../../src/server/sse/sse-call.js";
+import { SharedSseText } from "../../src/server/sse/shared-text.js";
 import { sseResume } from "../../src/server/sse/sse-resume.js";
 import type { SseWriter } from "../../src/server/sse/sse-writer.js";
 
@@ -66,5 +67,18 @@ describe("SSE event text shared by the calls of a route", () => {
     sink.data(batch);
     const events = ['data: {"description":"a","timestamp":"1"}\n\n', 'data: {"description":"b","timestamp":"2"}\n\n'];
     expect(writer.text).toEqual([events.join(""), events.join("")]);
+  });
+
+  it("a shared text's bytes are its UTF-8, and its HTTP/1.1 chunk counts bytes, not characters", () => {
+    const text = 'data: {"description":"Ensoleillé ☀"}\n\n';
+    const shared = new SharedSseText(text);
+    const utf8 = new TextEncoder().encode(text);
+    expect(utf8.length).toBeGreaterThan(text.length);
+    expect(Array.from(shared.bytes)).toEqual(Array.from(utf8));
+    const chunk = Buffer.from(shared.http1Chunk).toString("utf8");
+    expect(chunk).toBe(`${utf8.length.toString(16)}\r\n${text}\r\n`);
+    // Made once: every response gets the same memory.
+    expect(shared.http1Chunk).toBe(shared.http1Chunk);
+    expect(shared.bytes).toBe(shared.bytes);
   });
 });

@@ -1,27 +1,13 @@
 const encoder = new TextEncoder();
 
 /**
- * UTF-8 of `before` and `text`, with `after` bytes of room after them for
- * the caller to fill. Under Node a
- * `Buffer`: a stream converts any other `Uint8Array` it is given into a new
- * `Buffer`, once per write.
+ * Under Node a `Buffer`: a stream converts any other `Uint8Array` it is
+ * given into a new `Buffer`, once per write.
  */
-function utf8(text: string, before: string, after: number): Uint8Array {
-  if (typeof Buffer === "function") {
-    const head = Buffer.byteLength(before);
-    const body = Buffer.byteLength(text);
-    const out = Buffer.allocUnsafe(head + body + after);
-    out.write(before, 0);
-    out.write(text, head);
-    return out;
-  }
-  const head = encoder.encode(before);
-  const body = encoder.encode(text);
-  const out = new Uint8Array(head.length + body.length + after);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
-}
+const utf8: (text: string) => Uint8Array =
+  typeof Buffer === "function" ? (text) => Buffer.from(text, "utf8") : (text) => encoder.encode(text);
+const alloc: (length: number) => Uint8Array =
+  typeof Buffer === "function" ? (length) => Buffer.allocUnsafe(length) : (length) => new Uint8Array(length);
 
 /**
  * Event text that many responses send as it is: a reading fanned out to
@@ -38,13 +24,17 @@ export class SharedSseText {
 
   /** The text in UTF-8. */
   get bytes(): Uint8Array {
-    return (this.utf8 ??= utf8(this.text, "", 0));
+    return (this.utf8 ??= utf8(this.text));
   }
 
   /** The text as one chunk of a chunked HTTP/1.1 body: its size in hex, CRLF, the bytes, CRLF. */
   get http1Chunk(): Uint8Array {
     if (this.chunk !== undefined) return this.chunk;
-    const chunk = utf8(this.text, `${this.bytes.length.toString(16)}\r\n`, 2);
+    const bytes = this.bytes;
+    const head = `${bytes.length.toString(16)}\r\n`;
+    const chunk = alloc(head.length + bytes.length + 2);
+    for (let i = 0; i < head.length; i++) chunk[i] = head.charCodeAt(i);
+    chunk.set(bytes, head.length);
     chunk[chunk.length - 2] = 0x0d;
     chunk[chunk.length - 1] = 0x0a;
     return (this.chunk = chunk);
