@@ -4,6 +4,8 @@ import { check, type Row } from "../report.js";
 import { fmt } from "../stats.js";
 
 export const FANOUT_TICK_MS = 100;
+/** The title of section 5, whose rows come from this file and from sse-floor.ts. */
+export const FANOUT_SECTION = `5. Server fan-out: reference server (own process), tick ${FANOUT_TICK_MS} ms, Node subscribers in another process`;
 /** How often the server's RSS is sampled during the window (memory must stay flat). */
 const RSS_SAMPLE_MS = 5000;
 
@@ -129,7 +131,7 @@ export async function measureFanout(params: FanoutParams, log: (line: string) =>
 }
 
 export function fanoutRows(results: readonly FanoutResult[]): Row[] {
-  const section = `5. Server fan-out: reference server (own process), tick ${FANOUT_TICK_MS} ms, Node subscribers in another process`;
+  const section = FANOUT_SECTION;
   return results.flatMap((r) => {
     const sse =
       r.sseSubscribers > 0

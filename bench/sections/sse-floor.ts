@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { startServerChild } from "../children.js";
 import type { Row } from "../report.js";
 import { fmt } from "../stats.js";
-import { FANOUT_TICK_MS, type FanoutResult } from "./fanout.js";
+import { FANOUT_SECTION, FANOUT_TICK_MS, type FanoutResult } from "./fanout.js";
 
 /** Bytes of the bare server's event: about a reading's SSE event (`id:` and base64 `data:`). */
 const EVENT_BYTES = 100;
@@ -70,7 +70,7 @@ export async function measureSseFloor(kind: "h1" | "h2", windowMs: number, log: 
  * 20,000 is the least that row could cost if the SDK added nothing per SSE event.
  */
 export function sseFloorRows(floors: readonly SseFloorResult[], fanout: readonly FanoutResult[]): Row[] {
-  const section = `5. Server fan-out: reference server (own process), tick ${FANOUT_TICK_MS} ms, Node subscribers in another process`;
+  const section = FANOUT_SECTION;
   const ws = fanout.find((r) => r.raw && r.subscribers === 20_000 && r.connections === 4 && r.sseSubscribers === 0);
   const perSse = (kind: "h1" | "h2") =>
     fanout.find((r) => r.raw && r.subscribers === 2000 && r.sseSubscribers === 2000 && r.sseHttp2Sessions > 0 === (kind === "h2"));
