@@ -4,8 +4,10 @@
 // make `@bufbuild/protobuf`'s JSON modules part of the app, because a bundler
 // that splits by file reachability (esbuild) would put them in what every page
 // loads at start (connect's `ConnectError` already reaches protobuf's barrel).
-import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { type DescMessage, type DescMethod, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { createMethodUrl } from "@connectrpc/connect/protocol";
+import { requestCommon } from "../request-common.js";
 
 /** Options of the binary fetch transports. */
 export interface BinaryFetchTransportOptions {
@@ -34,11 +36,29 @@ export function postBinary(fetch: typeof globalThis.fetch, req: PostedRequest, b
 }
 
 /**
- * The deadline a call runs with: none when the caller gave none, and a
- * timeout of zero or less also means none (as connect's transports read it).
+ * What connect's `runUnaryCall` / `runStreamingCall` take for one call of a
+ * binary fetch transport, but the request's `stream` and `message` and the
+ * `next` that sends it: the interceptors, the signal, the deadline (none
+ * when the caller gave none, and a timeout of zero or less also means none,
+ * as connect's transports read it) and the request's common fields, with
+ * the protocol's request headers for that deadline.
  */
-export const callTimeout = (timeoutMs: number | undefined): number | undefined =>
-  timeoutMs === undefined || timeoutMs <= 0 ? undefined : timeoutMs;
+export function binaryCall<M extends DescMethod>(
+  options: BinaryFetchTransportOptions,
+  method: M,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  contextValues: ContextValues | undefined,
+  protocolHeader: (timeoutMs: number | undefined) => Headers,
+) {
+  const timeout = timeoutMs === undefined || timeoutMs <= 0 ? undefined : timeoutMs;
+  return {
+    interceptors: options.interceptors,
+    signal,
+    timeoutMs: timeout,
+    req: requestCommon(method, createMethodUrl(options.baseUrl, method), protocolHeader(timeout), contextValues),
+  };
+}
 
 /** Encodes a message in protobuf's binary format; a failure is `Internal`. */
 export function serializeBinary<I extends DescMessage>(schema: I, message: MessageShape<I>): Uint8Array<ArrayBuffer> {

@@ -8,14 +8,7 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import {
-  compressedFlag,
-  createEnvelopeReadableStream,
-  createMethodUrl,
-  encodeEnvelope,
-  runStreamingCall,
-  runUnaryCall,
-} from "@connectrpc/connect/protocol";
+import { compressedFlag, createEnvelopeReadableStream, encodeEnvelope, runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import {
   endStreamFlag,
   endStreamFromJson,
@@ -24,8 +17,7 @@ import {
   trailerDemux,
   validateResponse,
 } from "@connectrpc/connect/protocol-connect";
-import { requestCommon } from "../request-common.js";
-import { type BinaryFetchTransportOptions, callTimeout, firstRequest, postBinary, parseBinary, serializeBinary } from "./binary-call.js";
+import { type BinaryFetchTransportOptions, binaryCall, firstRequest, postBinary, parseBinary, serializeBinary } from "./binary-call.js";
 
 /**
  * The Connect protocol over `fetch` with binary messages (`application/proto`,
@@ -34,7 +26,7 @@ import { type BinaryFetchTransportOptions, callTimeout, firstRequest, postBinary
  * and trailers are read with connect's protocol helpers.
  */
 export function createConnectFetchTransport(options: BinaryFetchTransportOptions): Transport {
-  const { baseUrl, interceptors, fetch } = options;
+  const { fetch } = options;
   return {
     async unary<I extends DescMessage, O extends DescMessage>(
       method: DescMethodUnary<I, O>,
@@ -44,21 +36,12 @@ export function createConnectFetchTransport(options: BinaryFetchTransportOptions
       message: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const timeout = callTimeout(timeoutMs);
+      const call = binaryCall(options, method, signal, timeoutMs, contextValues, (timeout) =>
+        requestHeader(method.methodKind, true, timeout, header, false),
+      );
       return await runUnaryCall<I, O>({
-        interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(
-            method,
-            createMethodUrl(baseUrl, method),
-            requestHeader(method.methodKind, true, timeout, header, false),
-            contextValues,
-          ),
-          stream: false,
-          message,
-        },
+        ...call,
+        req: { ...call.req, stream: false, message },
         next: async (req) => {
           const response = await postBinary(fetch, req, serializeBinary(method.input, req.message));
           const { isUnaryError, unaryError } = validateResponse(method.methodKind, true, response.status, response.headers);
@@ -84,21 +67,12 @@ export function createConnectFetchTransport(options: BinaryFetchTransportOptions
       input: AsyncIterable<MessageInitShape<I>>,
       contextValues?: ContextValues,
     ): Promise<StreamResponse<I, O>> {
-      const timeout = callTimeout(timeoutMs);
+      const call = binaryCall(options, method, signal, timeoutMs, contextValues, (timeout) =>
+        requestHeader(method.methodKind, true, timeout, header, false),
+      );
       return await runStreamingCall<I, O>({
-        interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(
-            method,
-            createMethodUrl(baseUrl, method),
-            requestHeader(method.methodKind, true, timeout, header, false),
-            contextValues,
-          ),
-          stream: true,
-          message: input,
-        },
+        ...call,
+        req: { ...call.req, stream: true, message: input },
         next: async (req) => {
           const request = await firstRequest(method.methodKind, req.message);
           const response = await postBinary(fetch, req, encodeEnvelope(0, serializeBinary(method.input, request)));

@@ -1,13 +1,6 @@
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type StreamResponse, type Transport, type UnaryResponse } from "@connectrpc/connect";
-import {
-  compressedFlag,
-  createEnvelopeReadableStream,
-  createMethodUrl,
-  encodeEnvelope,
-  runStreamingCall,
-  runUnaryCall,
-} from "@connectrpc/connect/protocol";
+import { compressedFlag, createEnvelopeReadableStream, encodeEnvelope, runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import {
   headerGrpcStatus,
   requestHeader,
@@ -16,8 +9,7 @@ import {
   validateResponse,
   validateTrailer,
 } from "@connectrpc/connect/protocol-grpc-web";
-import { requestCommon } from "../request-common.js";
-import { type BinaryFetchTransportOptions, callTimeout, firstRequest, postBinary, parseBinary, serializeBinary } from "./binary-call.js";
+import { type BinaryFetchTransportOptions, binaryCall, firstRequest, postBinary, parseBinary, serializeBinary } from "./binary-call.js";
 
 /**
  * The gRPC-Web protocol over `fetch` with binary messages
@@ -27,7 +19,7 @@ import { type BinaryFetchTransportOptions, callTimeout, firstRequest, postBinary
  * from the headers of a trailers-only response.
  */
 export function createGrpcWebFetchTransport(options: BinaryFetchTransportOptions): Transport {
-  const { baseUrl, interceptors, fetch } = options;
+  const { fetch } = options;
   return {
     async unary<I extends DescMessage, O extends DescMessage>(
       method: DescMethodUnary<I, O>,
@@ -37,16 +29,10 @@ export function createGrpcWebFetchTransport(options: BinaryFetchTransportOptions
       message: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const timeout = callTimeout(timeoutMs);
+      const call = binaryCall(options, method, signal, timeoutMs, contextValues, (timeout) => requestHeader(true, timeout, header, false));
       return await runUnaryCall<I, O>({
-        interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(method, createMethodUrl(baseUrl, method), requestHeader(true, timeout, header, false), contextValues),
-          stream: false,
-          message,
-        },
+        ...call,
+        req: { ...call.req, stream: false, message },
         next: async (req) => {
           const response = await postBinary(fetch, req, encodeEnvelope(0, serializeBinary(method.input, req.message)));
           const { headerError } = validateResponse(response.status, response.headers);
@@ -90,16 +76,10 @@ export function createGrpcWebFetchTransport(options: BinaryFetchTransportOptions
       input: AsyncIterable<MessageInitShape<I>>,
       contextValues?: ContextValues,
     ): Promise<StreamResponse<I, O>> {
-      const timeout = callTimeout(timeoutMs);
+      const call = binaryCall(options, method, signal, timeoutMs, contextValues, (timeout) => requestHeader(true, timeout, header, false));
       return await runStreamingCall<I, O>({
-        interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(method, createMethodUrl(baseUrl, method), requestHeader(true, timeout, header, false), contextValues),
-          stream: true,
-          message: input,
-        },
+        ...call,
+        req: { ...call.req, stream: true, message: input },
         next: async (req) => {
           const request = await firstRequest(method.methodKind, req.message);
           const response = await postBinary(fetch, req, encodeEnvelope(0, serializeBinary(method.input, request)));
