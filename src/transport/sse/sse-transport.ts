@@ -7,7 +7,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Transport } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
 import { decodeSseBase64 } from "../../codec/sse/base64.js";
@@ -49,17 +49,25 @@ export function createSseTransportWithFormat(options: SseTransportOptions, forma
   const fetchFn: FetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const resumeStatusHeader = options.resumeStatusHeader ?? RESUME_STATUS_HEADER;
 
-  function timeoutOf(timeoutMs: number | undefined): number | undefined {
-    if (timeoutMs === undefined) return options.defaultTimeoutMs;
-    return timeoutMs <= 0 ? undefined : timeoutMs;
-  }
-
-  function requestHeader(init: HeadersInit | undefined, timeoutMs: number | undefined): Headers {
+  /**
+   * What connect's call pipeline takes for one call but the request's
+   * `stream`, `message` and `next`: the deadline (the default when the caller
+   * gave none; zero or less is none) and the request's common fields.
+   */
+  function callFields<M extends DescMethod>(
+    method: M,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    init: HeadersInit | undefined,
+    contextValues: ContextValues | undefined,
+  ) {
+    const timeout = timeoutMs === undefined ? options.defaultTimeoutMs : timeoutMs <= 0 ? undefined : timeoutMs;
     const header = new Headers(init);
     header.set("Content-Type", format.contentType);
     header.set("Accept", SSE_CONTENT_TYPE);
-    if (timeoutMs !== undefined) header.set("Connect-Timeout-Ms", String(timeoutMs));
-    return header;
+    if (timeout !== undefined) header.set("Connect-Timeout-Ms", String(timeout));
+    const url = sseMethodUrl(options.baseUrl, method.parent.typeName, method.name);
+    return { interceptors: options.interceptors, signal, timeoutMs: timeout, req: requestCommon(method, url, header, contextValues) };
   }
 
   async function call<I extends DescMessage, O extends DescMessage>(
@@ -84,21 +92,10 @@ export function createSseTransportWithFormat(options: SseTransportOptions, forma
 
   return {
     async unary(method, signal, timeoutMs, header, input, contextValues) {
-      const timeout = timeoutOf(timeoutMs);
+      const fields = callFields(method, signal, timeoutMs, header, contextValues);
       return await runUnaryCall({
-        interceptors: options.interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(
-            method,
-            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
-            requestHeader(header, timeout),
-            contextValues,
-          ),
-          stream: false,
-          message: input,
-        },
+        ...fields,
+        req: { ...fields.req, stream: false, message: input },
         next: async (req) => {
           const { header: resHeader, reader } = await call(method, req.url, req.header, req.message, req.signal);
           let message: MessageShape<typeof method.output> | undefined;
@@ -124,21 +121,10 @@ export function createSseTransportWithFormat(options: SseTransportOptions, forma
           Code.Unimplemented,
         );
       }
-      const timeout = timeoutOf(timeoutMs);
+      const fields = callFields(method, signal, timeoutMs, header, contextValues);
       return await runStreamingCall({
-        interceptors: options.interceptors,
-        signal,
-        timeoutMs: timeout,
-        req: {
-          ...requestCommon(
-            method,
-            sseMethodUrl(options.baseUrl, method.parent.typeName, method.name),
-            requestHeader(header, timeout),
-            contextValues,
-          ),
-          stream: true,
-          message: input,
-        },
+        ...fields,
+        req: { ...fields.req, stream: true, message: input },
         next: async (req) => {
           const message = await single(req.message);
           const { header: resHeader, reader } = await call(method, req.url, req.header, message, req.signal);
