@@ -9,6 +9,27 @@ import { createManualClock } from "./manual-clock.js";
 const tickMs = 1000;
 const getWeather = `/sse/weather.WeatherService/GetWeather?encoding=json&message=${encodeURIComponent('{"cityCode":"NYC"}')}`;
 
+/**
+ * Decodes the chunks of a chunked HTTP/1.1 body from `at`, strictly (a size
+ * that is not hex, or data not followed by CRLF, fails), up to the last
+ * complete chunk or the terminating one: `ended` once that was read, and
+ * `next` is where decoding stopped.
+ */
+function decodeChunks(raw: string, at: number): { body: string; next: number; ended: boolean } {
+  let body = "";
+  for (;;) {
+    const sizeEnd = raw.indexOf("\r\n", at);
+    if (sizeEnd < 0) return { body, next: at, ended: false };
+    const size = Number.parseInt(raw.slice(at, sizeEnd), 16);
+    if (!Number.isInteger(size)) throw new Error(`not a chunk size: ${JSON.stringify(raw.slice(at, at + 20))}`);
+    if (raw.length < sizeEnd + 2 + size + 2) return { body, next: at, ended: false };
+    body += raw.slice(sizeEnd + 2, sizeEnd + 2 + size);
+    expect(raw.slice(sizeEnd + 2 + size, sizeEnd + 4 + size)).toBe("\r\n");
+    at = sizeEnd + 4 + size;
+    if (size === 0) return { body, next: at, ended: true };
+  }
+}
+
 /** Splits raw HTTP/1.1 bytes into responses, decoding each chunked body strictly (a size that does not match fails). */
 function parseResponses(raw: string): { head: string; body: string }[] {
   const responses: { head: string; body: string }[] = [];
@@ -18,22 +39,12 @@ function parseResponses(raw: string): { head: string; body: string }[] {
     if (headEnd < 0) throw new Error(`no end of head in ${JSON.stringify(raw.slice(at))}`);
     const head = raw.slice(at, headEnd);
     at = headEnd + 4;
-    let body = "";
+    let body: string;
     if (/\r\ntransfer-encoding: chunked/i.test(head)) {
-      for (;;) {
-        const sizeEnd = raw.indexOf("\r\n", at);
-        const size = Number.parseInt(raw.slice(at, sizeEnd), 16);
-        if (!Number.isInteger(size)) throw new Error(`not a chunk size: ${JSON.stringify(raw.slice(at, at + 20))}`);
-        at = sizeEnd + 2;
-        if (size === 0) {
-          expect(raw.slice(at, at + 2)).toBe("\r\n");
-          at += 2;
-          break;
-        }
-        body += raw.slice(at, at + size);
-        expect(raw.slice(at + size, at + size + 2)).toBe("\r\n");
-        at += size + 2;
-      }
+      const chunks = decodeChunks(raw, at);
+      if (!chunks.ended) throw new Error(`a chunked body without its last chunk: ${JSON.stringify(raw.slice(at))}`);
+      body = chunks.body;
+      at = chunks.next;
     } else {
       const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? raw.length - at);
       body = raw.slice(at, at + length);
@@ -46,23 +57,13 @@ function parseResponses(raw: string): { head: string; body: string }[] {
 
 const subscribeTyo = `/sse/weather.WeatherService/SubscribeWeather?encoding=json&message=${encodeURIComponent('{"cityCode":"TYO"}')}`;
 
-/** The events of a chunked HTTP/1.1 response read so far: every complete chunk, each checked strictly. */
+/** The events of a chunked HTTP/1.1 response read so far (a live one: it must not have ended): every complete chunk, each checked strictly. */
 function chunkedEvents(raw: string): string[] {
-  let at = raw.indexOf("\r\n\r\n");
+  const at = raw.indexOf("\r\n\r\n");
   if (at < 0) return [];
   expect(raw.slice(0, at)).toMatch(/\r\ntransfer-encoding: chunked/i);
-  at += 4;
-  let body = "";
-  for (;;) {
-    const sizeEnd = raw.indexOf("\r\n", at);
-    if (sizeEnd < 0) break;
-    const size = Number.parseInt(raw.slice(at, sizeEnd), 16);
-    expect(Number.isInteger(size) && size > 0).toBe(true);
-    if (raw.length < sizeEnd + 2 + size + 2) break;
-    body += raw.slice(sizeEnd + 2, sizeEnd + 2 + size);
-    expect(raw.slice(sizeEnd + 2 + size, sizeEnd + 4 + size)).toBe("\r\n");
-    at = sizeEnd + 4 + size;
-  }
+  const { body, ended } = decodeChunks(raw, at + 4);
+  expect(ended).toBe(false);
   return body.split("\n\n").filter((e) => e.startsWith("id:") || e.startsWith("data:"));
 }
 
