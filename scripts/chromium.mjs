@@ -90,7 +90,15 @@ export async function resolveChromium(env = process.env) {
   }
   if (wants("bundled")) {
     const path = await fromBundled();
-    if (path !== undefined) return { executablePath: path, args, source: "bundled" };
+    if (path !== undefined) {
+      // This build takes navigator.language from the environment, and under the C or POSIX locale
+      // (LANG=C.UTF-8, as on many CI machines) that is "en-US@posix", which Intl rejects: a page that formats
+      // with it (uPlot does, as it loads) throws. The browsers launched after this inherit `env` (process.env
+      // by default).
+      const locale = env["LC_ALL"] || env["LC_MESSAGES"] || env["LANG"] || "";
+      if (/^(C|POSIX)?([._@]|$)/.test(locale)) env["LC_ALL"] = "en_US.UTF-8";
+      return { executablePath: path, args, source: "bundled" };
+    }
   }
   throw new Error(
     "no Chromium found: set CHROMIUM_PATH, install Chrome or Chromium, or run `npx playwright install chromium`" +

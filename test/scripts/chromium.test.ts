@@ -30,11 +30,18 @@ describe("resolveChromium", () => {
   });
 
   it.runIf(process.platform === "linux")(
-    "on Linux, brings its own Chromium (@sparticuz/chromium), which opens a page that talks to a real server",
+    "on Linux, brings its own Chromium (@sparticuz/chromium), which opens a page that talks to a real server and has a locale Intl accepts under LANG=C.UTF-8",
     { timeout: 60_000 },
     async () => {
-      const previous = process.env["WEATHER_SDK_CHROMIUM"];
+      const previous = {
+        WEATHER_SDK_CHROMIUM: process.env["WEATHER_SDK_CHROMIUM"],
+        LANG: process.env["LANG"],
+        LC_ALL: process.env["LC_ALL"],
+      };
       process.env["WEATHER_SDK_CHROMIUM"] = "bundled";
+      // The C locale, as on many CI machines: the bundled build made navigator.language "en-US@posix", which Intl rejects.
+      process.env["LANG"] = "C.UTF-8";
+      delete process.env["LC_ALL"];
       const server = await startServer();
       try {
         const bundled = await resolveChromium();
@@ -46,12 +53,20 @@ describe("resolveChromium", () => {
           await page.goto(`${server.url}/healthz`);
           const status = await page.evaluate(async (url) => (await fetch(url)).status, `${server.url}/healthz`);
           expect(status).toBe(200);
+          // uPlot, for one, formats numbers with new Intl.NumberFormat(navigator.language) when it loads.
+          expect(await page.evaluate(() => new Intl.NumberFormat(navigator.language).format(1.5))).toBe("1.5");
         } finally {
           await browser.close();
         }
       } finally {
-        if (previous === undefined) delete process.env["WEATHER_SDK_CHROMIUM"];
-        else process.env["WEATHER_SDK_CHROMIUM"] = previous;
+        // Restored as they were (an unset variable is deleted; resolveChromium may have set LC_ALL).
+        const env = process.env;
+        if (previous.WEATHER_SDK_CHROMIUM === undefined) delete env["WEATHER_SDK_CHROMIUM"];
+        else env["WEATHER_SDK_CHROMIUM"] = previous.WEATHER_SDK_CHROMIUM;
+        if (previous.LANG === undefined) delete env["LANG"];
+        else env["LANG"] = previous.LANG;
+        if (previous.LC_ALL === undefined) delete env["LC_ALL"];
+        else env["LC_ALL"] = previous.LC_ALL;
         await server.close();
       }
     },
