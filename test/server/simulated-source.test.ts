@@ -29,7 +29,8 @@ describe("simulated weather source", () => {
     const a: SourceReading[] = [];
     const b: SourceReading[] = [];
     source.follow("NYC", (r) => a.push(r));
-    source.follow("NYC", (r) => b.push(r));
+    // A listener may also be an object whose onReading is called (as the push subscriptions are).
+    source.follow("NYC", { onReading: (r) => b.push(r) });
     clock.advance(TICK_MS);
     clock.jump(2 * TICK_MS); // the event loop was busy: two more ticks are due when the timer runs
     clock.advance(TICK_MS);

@@ -6,7 +6,7 @@ import { type Clock, sleep, systemClock } from "../../clock.js";
 import { type WeatherResponse, WeatherResponseSchema } from "../../gen/weather_pb.js";
 import { CITIES, type City } from "../../simulation/cities.js";
 import { readingAt, tickAt } from "../../simulation/weather-model.js";
-import type { Replay, SourceReading, WeatherSource } from "../weather/weather-source.js";
+import { notify, type Replay, type SourceListener, type SourceReading, type WeatherSource } from "../weather/weather-source.js";
 
 /** Options of {@link createRedisWeatherSource}. */
 export interface RedisWeatherSourceOptions {
@@ -193,7 +193,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
   // ---- following: one blocking reader per city, fanned out in process
 
   interface Follower {
-    readonly listeners: Set<(reading: SourceReading) => void>;
+    readonly listeners: Set<SourceListener>;
   }
 
   function followerOf(city: City): Follower {
@@ -231,7 +231,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
         for (const entry of reply?.[0]?.[1] ?? []) {
           lastId = entry[0];
           const reading = toSourceReading(city, entry);
-          for (const listener of follower.listeners) listener(reading);
+          for (const listener of follower.listeners) notify(listener, reading);
         }
       } catch (e) {
         if (isClosed()) break;

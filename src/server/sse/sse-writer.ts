@@ -40,18 +40,18 @@ export interface SseWriter {
 const flushNowChars = 64 * 1024;
 
 /**
- * The flushes due after this turn, of every writer: one `setImmediate` runs
- * them all, where a fan-out would otherwise schedule one per subscriber and tick.
+ * The writers due to flush after this turn: one `setImmediate` runs them
+ * all, where a fan-out would otherwise schedule one per subscriber and tick.
  */
-let dueFlushes: (() => void)[] = [];
-let spareFlushes: (() => void)[] = [];
+let dueFlushes: ResponseWriter[] = [];
+let spareFlushes: ResponseWriter[] = [];
 
 function runDueFlushes(): void {
   const due = dueFlushes;
   dueFlushes = spareFlushes;
-  for (const flush of due) {
+  for (const writer of due) {
     try {
-      flush();
+      writer.flush();
     } catch (e) {
       // As its own callback would have: thrown, without keeping the other responses' flushes back.
       queueMicrotask(() => {
@@ -63,146 +63,148 @@ function runDueFlushes(): void {
   spareFlushes = due;
 }
 
-function flushAfterTurn(flush: () => void): void {
-  if (dueFlushes.length === 0) afterTurn(runDueFlushes);
-  dueFlushes.push(flush);
-}
-
 /** Creates the writer and starts its keepalive timer (stopped by `end` or a disconnect). */
 export function createSseWriter(out: SseOutput, options: SseWriterOptions): SseWriter {
-  const { clock, keepaliveMs } = options;
-  let opened = false;
-  let pending = "";
-  /** This turn's only text so far, when it is shared (`pending` is then empty). */
-  let pendingShared: SharedSseText | undefined;
-  let flushScheduled = false;
-  // `closed` and `congested` are plain properties of the writer, not getters:
-  // V8 gives an object literal with getters a hidden class of its own, whose
-  // closures keep each response's objects alive through young-generation GCs.
-  const writer: { -readonly [K in keyof SseWriter]: SseWriter[K] } = {
-    open,
-    write,
-    writeShared,
-    congested: false,
-    drained,
-    end,
-    closed: false,
-  };
-  let wroteSinceKeepalive = false;
-  let waiters: (() => void)[] = [];
-  let timer: unknown = clock.setTimeout(keepalive, keepaliveMs);
+  return new ResponseWriter(out, options);
+}
 
-  function keepalive(): void {
-    timer = undefined;
-    if (writer.closed) return;
-    if (!wroteSinceKeepalive) {
-      open();
-      write(encodeSseComment("keepalive"));
-      flush();
-    }
-    wroteSinceKeepalive = false;
-    timer = clock.setTimeout(keepalive, keepaliveMs);
+/**
+ * The writer as one object: its state in fields and its behaviour on the
+ * prototype. A fan-out touches every subscriber's writer each tick, and
+ * closures over shared variables would add a context and a function object
+ * per response to that walk.
+ */
+class ResponseWriter implements SseWriter {
+  congested = false;
+  closed = false;
+  private opened = false;
+  private pending = "";
+  /** This turn's only text so far, when it is shared (`pending` is then empty). */
+  private pendingShared: SharedSseText | undefined;
+  private flushScheduled = false;
+  private wroteSinceKeepalive = false;
+  private waiters: (() => void)[] = [];
+  private timer: unknown;
+  private readonly keepalive = (): void => this.onKeepalive();
+
+  constructor(
+    private readonly out: SseOutput,
+    private readonly options: SseWriterOptions,
+  ) {
+    this.timer = options.clock.setTimeout(this.keepalive, options.keepaliveMs);
+    out.listen(
+      () => {
+        this.congested = false;
+        this.release();
+      },
+      () => {
+        if (this.closed) return;
+        this.stop();
+        options.onClientGone();
+      },
+    );
   }
 
-  function open(headers?: Headers): void {
-    if (opened || writer.closed) return;
-    opened = true;
+  open(headers?: Headers): void {
+    if (this.opened || this.closed) return;
+    this.opened = true;
     const head: Record<string, string> = {};
     headers?.forEach((value, name) => (head[name] = value));
     head["content-type"] = SSE_CONTENT_TYPE;
     // no-transform: a compressing proxy would buffer the stream.
     head["cache-control"] = "no-cache, no-transform";
     head["x-accel-buffering"] = "no";
-    out.writeHead(200, head);
-    pending = encodeSseRetry(options.retryMs) + takePending();
+    this.out.writeHead(200, head);
+    this.pending = encodeSseRetry(this.options.retryMs) + this.takePending();
+  }
+
+  write(text: string): void {
+    if (this.closed) return;
+    if (this.pendingShared !== undefined) this.pending = this.takePending();
+    this.pending += text;
+    if (this.pending.length >= flushNowChars) this.flush();
+    else this.schedule();
+  }
+
+  writeShared(shared: SharedSseText): void {
+    if (this.closed) return;
+    if (this.pending === "" && this.pendingShared === undefined) {
+      this.pendingShared = shared;
+      this.schedule();
+    } else {
+      this.write(shared.text);
+    }
+  }
+
+  drained(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  end(text = ""): void {
+    if (this.closed) return;
+    this.open();
+    const rest = this.takePending() + text;
+    this.stop();
+    this.out.end(rest);
+  }
+
+  /** Writes what is queued (run after the turn by {@link runDueFlushes}, or at once for a large text). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || (this.pending === "" && this.pendingShared === undefined)) return;
+    this.open();
+    this.wroteSinceKeepalive = true;
+    const shared = this.pendingShared;
+    const out = this.out;
+    let ok: boolean;
+    if (shared !== undefined && this.pending === "" && out.writeShared !== undefined) {
+      this.pendingShared = undefined;
+      ok = out.writeShared(shared);
+    } else {
+      ok = out.write(this.takePending());
+    }
+    if (!ok) this.congested = true;
+  }
+
+  private onKeepalive(): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    if (!this.wroteSinceKeepalive) {
+      this.open();
+      this.write(encodeSseComment("keepalive"));
+      this.flush();
+    }
+    this.wroteSinceKeepalive = false;
+    this.timer = this.options.clock.setTimeout(this.keepalive, this.options.keepaliveMs);
   }
 
   /** Everything queued, as one text; the queue is left empty. */
-  function takePending(): string {
-    const text = pendingShared === undefined ? pending : pending + pendingShared.text;
-    pending = "";
-    pendingShared = undefined;
+  private takePending(): string {
+    const text = this.pendingShared === undefined ? this.pending : this.pending + this.pendingShared.text;
+    this.pending = "";
+    this.pendingShared = undefined;
     return text;
   }
 
-  function flush(): void {
-    flushScheduled = false;
-    if (writer.closed || (pending === "" && pendingShared === undefined)) return;
-    open();
-    wroteSinceKeepalive = true;
-    const shared = pendingShared;
-    let ok: boolean;
-    if (shared !== undefined && pending === "" && out.writeShared !== undefined) {
-      pendingShared = undefined;
-      ok = out.writeShared(shared);
-    } else {
-      ok = out.write(takePending());
-    }
-    if (!ok) writer.congested = true;
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    if (dueFlushes.length === 0) afterTurn(runDueFlushes);
+    dueFlushes.push(this);
   }
 
-  function release(): void {
-    const w = waiters;
-    waiters = [];
-    for (const fn of w) fn();
+  private release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const fn of waiters) fn();
   }
 
-  function stop(): void {
-    writer.closed = true;
-    writer.congested = false;
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    release();
+  private stop(): void {
+    this.closed = true;
+    this.congested = false;
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.release();
   }
-
-  out.listen(
-    () => {
-      writer.congested = false;
-      release();
-    },
-    () => {
-      if (writer.closed) return;
-      stop();
-      options.onClientGone();
-    },
-  );
-
-  function write(text: string): void {
-    if (writer.closed) return;
-    if (pendingShared !== undefined) pending = takePending();
-    pending += text;
-    if (pending.length >= flushNowChars) flush();
-    else schedule();
-  }
-
-  function writeShared(shared: SharedSseText): void {
-    if (writer.closed) return;
-    if (pending === "" && pendingShared === undefined) {
-      pendingShared = shared;
-      schedule();
-    } else {
-      write(shared.text);
-    }
-  }
-
-  function schedule(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    flushAfterTurn(flush);
-  }
-
-  function drained(): Promise<void> {
-    if (!writer.congested) return Promise.resolve();
-    return new Promise((resolve) => waiters.push(resolve));
-  }
-
-  function end(text = ""): void {
-    if (writer.closed) return;
-    open();
-    const rest = takePending() + text;
-    stop();
-    out.end(rest);
-  }
-
-  return writer;
 }

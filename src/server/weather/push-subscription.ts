@@ -31,8 +31,9 @@ export const REPLAY_PAGE_READINGS = 1024;
  * which they are dropped and read from history instead; a replay's own
  * readings never count against that bound.
  *
- * Per subscriber it holds this object, one listener closure and the source's
- * unfollow function; the page and the queue exist only while readings wait.
+ * Per subscriber it holds this object (the source's follower itself, no
+ * closure) and the source's unfollow function; the page and the queue exist
+ * only while readings wait.
  */
 export class PushSubscription implements PushStream {
   private readonly cityCode: string;
@@ -62,7 +63,7 @@ export class PushSubscription implements PushStream {
     this.cityCode = req.cityCode;
     this.extended = req.extended;
     // Follows before it joins `open`: an unknown city throws here, leaving nothing behind.
-    this.unfollow = shared.source.follow(req.cityCode, this.onReading);
+    this.unfollow = shared.source.follow(req.cityCode, this);
     shared.open.add(this);
   }
 
@@ -105,7 +106,8 @@ export class PushSubscription implements PushStream {
     this.sink.close(error);
   }
 
-  private readonly onReading = (reading: SourceReading): void => {
+  /** A live reading from the source: sent at once, or queued while the call is not taking readings. */
+  onReading(reading: SourceReading): void {
     if (this.stopped) return;
     if (this.queue === undefined) {
       this.send(reading);
@@ -120,7 +122,7 @@ export class PushSubscription implements PushStream {
     this.historyLeft = true;
     this.queue = [];
     this.head = 0;
-  };
+  }
 
   /** Sends `reading` if it is after the cursor; false once the call wants no more for now. */
   private send(reading: SourceReading): boolean {

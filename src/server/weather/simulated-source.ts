@@ -3,7 +3,7 @@ import type { Clock } from "../../clock.js";
 import type { WeatherResponse } from "../../gen/weather_pb.js";
 import { CITIES, type City } from "../../simulation/cities.js";
 import { readingAt, tickAt } from "../../simulation/weather-model.js";
-import type { Replay, SourceReading, WeatherSource } from "./weather-source.js";
+import { notify, type Replay, type SourceListener, type SourceReading, type WeatherSource } from "./weather-source.js";
 
 /** Options of {@link createSimulatedSource}. */
 export interface SimulatedSourceOptions {
@@ -34,7 +34,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
 
   interface CityState {
     readonly city: City;
-    readonly listeners: Set<(reading: SourceReading) => void>;
+    readonly listeners: Set<SourceListener>;
     /** The last tick delivered to followers. */
     deliveredTick: number;
     /** The newest tick's reading, shared by every call that sends it. */
@@ -91,7 +91,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
       // delivered late (a busy event loop) that is no longer the newest.
       Object.freeze(reading.plain);
       Object.freeze(reading.extended);
-      for (const listener of state.listeners) listener(reading);
+      for (const listener of state.listeners) notify(listener, reading);
     }
     state.deliveredTick = current;
   }
@@ -200,7 +200,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
           extended: Object.freeze(reading),
         };
         state.reported.push(stored);
-        for (const listener of state.listeners) listener(stored);
+        for (const listener of state.listeners) notify(listener, stored);
       }
       trim(state);
     },
