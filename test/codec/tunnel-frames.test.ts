@@ -7,6 +7,7 @@ import {
   envelope,
   forEachEnvelope,
   type Frame,
+  FrameBatchBuilder,
   TunnelProtocolError,
 } from "../../src/codec/tunnel/index.js";
 import { FrameBatchSchema } from "../../src/gen/weather/tunnel/v1/tunnel_pb.js";
@@ -120,6 +121,36 @@ describe("tunnel frame codec", () => {
     expect(decoded).toEqual(
       everyKind.map((f) => (f.kind === "data" ? { kind: "data", streamId: f.streamId, bytes: concatHex(f.chunks) } : f)),
     );
+  });
+
+  it("builds the same bytes frame by frame as encodeFrameBatch writes at once", () => {
+    const builder = new FrameBatchBuilder();
+    for (const frame of everyKind) {
+      if (frame.kind !== "data") builder.add(frame);
+      else for (const chunk of frame.chunks) builder.data(frame.streamId, chunk);
+    }
+    expect(hex(builder.take())).toBe(hex(encodeFrameBatch(everyKind)));
+    expect(builder.empty).toBe(true);
+  });
+
+  it("joins data a stream adds in a row into one frame, rewriting its head as its length needs more bytes", () => {
+    const builder = new FrameBatchBuilder();
+    const chunks = [100, 27, 1, 16_256, 3].map((n, i) => envelope(new Uint8Array(n).fill(i + 1)));
+    builder.add({ kind: "headers", streamId: 1, headers: [["a", "b"]] });
+    // Bodies of 105, 137 (the length crosses 127: a head one byte longer), 143, 16,404 (crosses 16,383), 16,412.
+    for (const chunk of chunks) builder.data(1, chunk);
+    builder.data(3, chunks[0] as Uint8Array);
+    builder.data(1, chunks[1] as Uint8Array);
+    const expected: Frame[] = [
+      { kind: "headers", streamId: 1, headers: [["a", "b"]] },
+      { kind: "data", streamId: 1, chunks },
+      { kind: "data", streamId: 3, chunks: [chunks[0] as Uint8Array] },
+      { kind: "data", streamId: 1, chunks: [chunks[1] as Uint8Array] },
+    ];
+    const encoded = hex(encodeFrameBatch(expected));
+    // Bytes are copied as they are added: the caller may reuse its buffers at once.
+    for (const chunk of chunks) chunk.fill(0);
+    expect(hex(builder.take())).toBe(encoded);
   });
 
   it("writes exactly what the schema in proto/ describes", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type ControlFrame, decodeFrameBatch, envelope } from "../../src/codec/tunnel/index.js";
-import { type DataSlot, Outbox, SENT } from "../../src/server/tunnel/outbox.js";
+import { Outbox } from "../../src/server/tunnel/outbox.js";
 
-/** Frames of one sent batch: data frames as their envelope count. */
+/** Frames of one sent batch: data frames as their byte count. */
 function framesOf(batch: Uint8Array): (ControlFrame | { kind: "data"; streamId: number; bytes: number })[] {
   const out: (ControlFrame | { kind: "data"; streamId: number; bytes: number })[] = [];
   decodeFrameBatch(batch, {
@@ -13,27 +13,37 @@ function framesOf(batch: Uint8Array): (ControlFrame | { kind: "data"; streamId: 
 }
 
 describe("Outbox", () => {
-  it("joins a stream's envelopes of one turn in one data frame, and starts a new frame after the flush", () => {
+  it("sends one turn's frames in order as one message, joining a stream's envelopes queued in a row, and counts the data", async () => {
     const sent: Uint8Array[] = [];
+    let flushes = 0;
     const outbox = new Outbox(
       (b) => sent.push(b),
-      () => undefined,
+      () => flushes++,
     );
-    const a: DataSlot = { frame: undefined };
-    const b: DataSlot = { frame: undefined };
     const one = envelope(new Uint8Array(3));
-    outbox.queueData(1, one, a);
-    outbox.queueData(3, one, b);
-    outbox.queueData(1, one, a);
-    outbox.flush();
+    outbox.queue({ kind: "headers", streamId: 1, headers: [] });
+    outbox.queueData(1, one);
+    outbox.queueData(1, one);
+    outbox.queueData(3, one);
+    outbox.queueData(1, one);
+    expect(outbox.pendingDataBytes).toBe(32);
+    // Nothing goes out before the turn ends; then everything, in one message.
+    expect(sent).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toHaveLength(1);
+    expect(flushes).toBe(1);
     expect(framesOf(sent[0] as Uint8Array)).toEqual([
+      { kind: "headers", streamId: 1, headers: [] },
       { kind: "data", streamId: 1, bytes: 16 },
       { kind: "data", streamId: 3, bytes: 8 },
+      { kind: "data", streamId: 1, bytes: 8 },
     ]);
-    // The sent frame let go of its envelopes (it keeps its array for the next turn); the next turn's envelope is alone in it.
-    expect(a.frame?.chunks).toEqual([SENT]);
-    outbox.queueData(1, one, a);
+    expect(outbox.pendingDataBytes).toBe(0);
+    outbox.queueData(1, one);
     outbox.flush();
     expect(framesOf(sent[1] as Uint8Array)).toEqual([{ kind: "data", streamId: 1, bytes: 8 }]);
+    // An empty flush sends nothing.
+    outbox.flush();
+    expect(sent).toHaveLength(2);
   });
 });

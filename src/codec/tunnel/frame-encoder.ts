@@ -30,14 +30,7 @@ export function encodeFrameBatch(frames: readonly Frame[]): Uint8Array {
   for (let i = 0; i < n; i++) {
     const frame = frames[i] as Frame;
     const body = bodySizes[i] as number;
-    out[pos++] = BATCH_FRAMES_TAG;
-    pos = writeVarint(out, pos, frameLength(frame.streamId, body));
-    if (frame.streamId !== 0) {
-      out[pos++] = STREAM_ID_TAG;
-      pos = writeVarint(out, pos, frame.streamId);
-    }
-    out[pos++] = (FRAME_FIELD[frame.kind] << 3) | WIRE_LEN;
-    pos = writeVarint(out, pos, body);
+    pos = writeFrameHead(out, pos, frame.kind, frame.streamId, body);
     pos = writeBody(out, pos, frame);
   }
   bodySizes.length = 0;
@@ -47,6 +40,111 @@ export function encodeFrameBatch(frames: readonly Frame[]): Uint8Array {
 /** Bytes of a `Frame` message: the stream id (omitted when 0) and the kind's field. */
 function frameLength(streamId: number, body: number): number {
   return (streamId === 0 ? 0 : 1 + varintSize(streamId)) + 1 + varintSize(body) + body;
+}
+
+/** Bytes of a frame's entry in the batch before its body: tag and length of the entry, stream id, tag and length of the kind's field. */
+function frameHeadSize(streamId: number, body: number): number {
+  const length = frameLength(streamId, body);
+  return 1 + varintSize(length) + length - body;
+}
+
+/** Writes a frame's entry in the batch up to its body (which `body` bytes long follows). */
+function writeFrameHead(out: Uint8Array, pos: number, kind: Frame["kind"], streamId: number, body: number): number {
+  out[pos++] = BATCH_FRAMES_TAG;
+  pos = writeVarint(out, pos, frameLength(streamId, body));
+  if (streamId !== 0) {
+    out[pos++] = STREAM_ID_TAG;
+    pos = writeVarint(out, pos, streamId);
+  }
+  out[pos++] = (FRAME_FIELD[kind] << 3) | WIRE_LEN;
+  return writeVarint(out, pos, body);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Encodes a `FrameBatch` frame by frame, as a sender queues them: a frame's
+ * bytes are written when it is added, so nothing is kept per frame or per
+ * stream until the batch goes out (a fan-out adds one `data` frame for each
+ * of thousands of streams every tick). `data` for the stream of the frame
+ * just added joins that frame, so a stream sending many messages in a row
+ * sends one frame.
+ */
+export class FrameBatchBuilder {
+  private buf: Uint8Array = EMPTY;
+  private pos = 0;
+  /** The last frame's stream when it is a `data` frame that more data may join; else -1. */
+  private dataStream = -1;
+  /** Where that frame's entry starts, and its body. */
+  private dataStart = 0;
+  private dataBody = 0;
+  /** Capacity of the next batch's buffer: about the size of the last ones (halving after a small one). */
+  private sizeHint = 256;
+
+  /** True when nothing was added since the last {@link take}. */
+  get empty(): boolean {
+    return this.pos === 0;
+  }
+
+  /** Adds a control frame. */
+  add(frame: ControlFrame): void {
+    this.dataStream = -1;
+    const body = bodySize(frame);
+    this.reserve(frameHeadSize(frame.streamId, body) + body);
+    this.pos = writeBody(this.buf, writeFrameHead(this.buf, this.pos, frame.kind, frame.streamId, body), frame);
+  }
+
+  /** Adds `bytes` (whole envelopes) as `data` of `streamId`: copied now, so the caller may reuse them. */
+  data(streamId: number, bytes: Uint8Array): void {
+    if (streamId === this.dataStream) {
+      this.extendData(bytes);
+      return;
+    }
+    const head = frameHeadSize(streamId, bytes.length);
+    this.reserve(head + bytes.length);
+    this.dataStream = streamId;
+    this.dataStart = this.pos;
+    this.dataBody = bytes.length;
+    const pos = writeFrameHead(this.buf, this.pos, "data", streamId, bytes.length);
+    this.buf.set(bytes, pos);
+    this.pos = pos + bytes.length;
+  }
+
+  /** The batch so far, as one message; the builder starts a new one. */
+  take(): Uint8Array {
+    const { buf, pos } = this;
+    this.sizeHint = Math.max(pos, this.sizeHint >> 1);
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.dataStream = -1;
+    // A batch far smaller than its buffer is copied out, so the buffer's spare room is not kept while it is sent.
+    return pos * 2 < buf.length ? buf.slice(0, pos) : buf.subarray(0, pos);
+  }
+
+  /** Adds `bytes` to the open `data` frame: its head is rewritten for the new length, the body moved if the head grew. */
+  private extendData(bytes: Uint8Array): void {
+    const { dataStream, dataStart } = this;
+    const oldHead = frameHeadSize(dataStream, this.dataBody);
+    const body = this.dataBody + bytes.length;
+    const head = frameHeadSize(dataStream, body);
+    this.reserve(head - oldHead + bytes.length);
+    const buf = this.buf;
+    if (head !== oldHead) buf.copyWithin(dataStart + head, dataStart + oldHead, this.pos);
+    writeFrameHead(buf, dataStart, "data", dataStream, body);
+    this.pos += head - oldHead;
+    buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    this.dataBody = body;
+  }
+
+  /** Makes room for `bytes` more. */
+  private reserve(bytes: number): void {
+    const need = this.pos + bytes;
+    if (need <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(need, this.buf.length * 2, this.sizeHint, 256));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
 }
 
 /** Bytes of the kind's message (of the data for `data`). */

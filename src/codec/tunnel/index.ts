@@ -1,4 +1,4 @@
-export { encodeFrameBatch } from "./frame-encoder.js";
+export { encodeFrameBatch, FrameBatchBuilder } from "./frame-encoder.js";
 export { decodeFrameBatch, type FrameSink } from "./frame-decoder.js";
 export {
   type ControlFrame,

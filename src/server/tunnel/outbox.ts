@@ -1,34 +1,16 @@
 import { afterTurn } from "../call/runtime.js";
-import { type ControlFrame, type DataFrame, encodeFrameBatch, type Frame } from "../../codec/tunnel/index.js";
-
-/**
- * Where a stream keeps its `data` frame of the current turn, so envelopes
- * queued in the same turn join it. The stream holds it so that the outbox
- * needs no per-turn `Map`: a `Map` cleared every turn leaves tables behind
- * that outlive young-generation GCs.
- */
-export interface DataSlot {
-  /** The stream's `data` frame; once sent, it holds only {@link SENT} until the stream sends again. */
-  frame: (DataFrame & { readonly chunks: Uint8Array[] }) | undefined;
-}
-
-/**
- * What a sent `data` frame holds instead of its envelopes: the frame and its
- * array are kept for the stream's next turn (emptying the array would free
- * its backing store, and the next envelope would allocate one: per
- * subscriber and tick), the envelopes are let go.
- */
-export const SENT = new Uint8Array(0);
+import { type ControlFrame, FrameBatchBuilder } from "../../codec/tunnel/index.js";
 
 /**
  * Collects the frames of one event-loop turn and sends them as one WebSocket
  * message after the turn (PROTOCOL.md §1.2): a browser pays per message,
- * so batching is where throughput comes from. Envelopes of one stream queued
- * in the same turn share one `data` frame.
+ * so batching is where throughput comes from. Frames are encoded as they are
+ * queued, so a fan-out keeps nothing per stream between its envelope and
+ * the message; envelopes a stream queues in a row share one `data` frame.
  */
 export class Outbox {
   private dataBytes = 0;
-  private readonly pending: Frame[] = [];
+  private readonly batch = new FrameBatchBuilder();
   private scheduled = false;
   private readonly flushNow = (): void => this.flush();
 
@@ -42,29 +24,14 @@ export class Outbox {
   ) {}
 
   queue(frame: ControlFrame): void {
-    this.pending.push(frame);
+    this.batch.add(frame);
     this.schedule();
   }
 
-  /**
-   * Queues whole envelopes of stream `streamId` (a view, copied once when the
-   * batch is encoded); `slot` is the stream's own, empty at first.
-   */
-  queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void {
+  /** Queues whole envelopes of stream `streamId` (copied now: the caller may reuse them). */
+  queueData(streamId: number, envelopes: Uint8Array): void {
     this.dataBytes += envelopes.length;
-    // A frame of this turn holds its envelopes; a sent one holds SENT, and is queued again for this
-    // turn (a subscriber sends every tick: no frame, array or backing store per message).
-    const frame = slot.frame;
-    if (frame === undefined) {
-      slot.frame = { kind: "data", streamId, chunks: [envelopes] };
-      this.pending.push(slot.frame);
-    } else if (frame.chunks[0] === SENT) {
-      frame.chunks[0] = envelopes;
-      this.pending.push(frame);
-    } else {
-      frame.chunks.push(envelopes);
-      return;
-    }
+    this.batch.data(streamId, envelopes);
     this.schedule();
   }
 
@@ -76,18 +43,10 @@ export class Outbox {
   /** Sends what is queued now, in one message (also used right before a close). */
   flush(): void {
     this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const batch = encodeFrameBatch(this.pending);
-    // Let go of the envelopes (a stream's slot keeps its frame until it sends again); this also marks the frames sent.
-    for (const frame of this.pending) {
-      if (frame.kind !== "data") continue;
-      const chunks = frame.chunks as Uint8Array[];
-      if (chunks.length > 1) chunks.length = 1;
-      chunks[0] = SENT;
-    }
-    this.pending.length = 0;
+    if (this.batch.empty) return;
+    const message = this.batch.take();
     this.dataBytes = 0;
-    this.send(batch);
+    this.send(message);
     this.flushed();
   }
 

@@ -8,7 +8,6 @@ import { startCall } from "../call/start-call.js";
 import { endFrame } from "./frame-values.js";
 import { setLongTimeout } from "./long-timeout.js";
 import type { TunnelConfig } from "./options.js";
-import type { DataSlot } from "./outbox.js";
 import { RequestBody } from "./request-body.js";
 
 /** What a stream needs from its connection. */
@@ -17,8 +16,8 @@ export interface StreamHost {
   /** Absolute base URL for request URLs, e.g. `http://127.0.0.1:8080`. */
   readonly baseUrl: string;
   queue(frame: ControlFrame): void;
-  /** Queues whole envelopes; those of one stream queued in one turn share a `data` frame (kept in `slot`). */
-  queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void;
+  /** Queues whole envelopes (copied at once); those a stream queues in a row share a `data` frame. */
+  queueData(streamId: number, envelopes: Uint8Array): void;
   /** The stream has ended (or was cancelled): frames for its id are ignored from now on. */
   removeStream(streamId: number): void;
   /** True when this turn's message is full: producers wait for the flush. */
@@ -37,7 +36,7 @@ const TIMEOUT_PATTERN = /^\d{1,10}$/;
  * the call into the router's handler, and its answer as frames, pulled only
  * while the client's credit lasts.
  */
-export class ServerTunnelStream implements UniversalCallSink, DataSlot {
+export class ServerTunnelStream implements UniversalCallSink {
   private readonly singleRequest: boolean;
   private phase: "receiving" | "running" | "ended" = "receiving";
   private call: UniversalCall | undefined;
@@ -53,8 +52,6 @@ export class ServerTunnelStream implements UniversalCallSink, DataSlot {
   /** Bytes of `data` the server may still send. */
   private sendCredit: number;
   private cancelDeadline: (() => void) | undefined;
-  /** This turn's `data` frame, for the outbox: the stream is its own slot (one object less per message). */
-  frame: DataSlot["frame"] = undefined;
 
   constructor(
     private readonly host: StreamHost,
@@ -151,7 +148,7 @@ export class ServerTunnelStream implements UniversalCallSink, DataSlot {
 
   data(envelopes: Uint8Array): boolean {
     if (this.phase === "ended") return false;
-    this.host.queueData(this.id, envelopes, this);
+    this.host.queueData(this.id, envelopes);
     this.sendCredit -= envelopes.length;
     if (this.sendCredit <= 0) return false;
     if (!this.host.batchFull()) return true;

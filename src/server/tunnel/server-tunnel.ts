@@ -13,7 +13,7 @@ import { hasSingleRequest } from "../call/server-call.js";
 import { CLOSE_CODE, closeReason } from "./close-codes.js";
 import { headerListBytes, requestHeaders } from "./frame-values.js";
 import type { TunnelConfig } from "./options.js";
-import { type DataSlot, Outbox } from "./outbox.js";
+import { Outbox } from "./outbox.js";
 import { type StreamHost, ServerTunnelStream } from "./server-tunnel-stream.js";
 import { binaryMessage, SOCKET_OPEN, type TunnelMessageEvent, type TunnelSocket } from "./socket.js";
 
@@ -387,8 +387,8 @@ class ServerTunnel implements TunnelConnection, FrameSink, StreamHost {
     this.outbox.queue(frame);
   }
 
-  queueData(streamId: number, envelopes: Uint8Array, slot: DataSlot): void {
-    this.outbox.queueData(streamId, envelopes, slot);
+  queueData(streamId: number, envelopes: Uint8Array): void {
+    this.outbox.queueData(streamId, envelopes);
   }
 
   removeStream(streamId: number): void {
