@@ -12,7 +12,7 @@ import { createFakeClock } from "../helpers/fake-clock.js";
  * timed: ticks come from a fake clock. `npm run bench -- --only=memory` gives
  * the figures and the breakdown by class (bench/README.md).
  *
- * Measured here at about 1.7 KB (tunnel) and 2.9 KB (SSE, without the HTTP
+ * Measured here at about 1.3 KB (tunnel) and 2.2 KB (SSE, without the HTTP
  * response) in Node 24; the async-generator path this replaced cost 4.1 and
  * 5.3 KB. The bounds sit between the two, so a per-subscriber generator,
  * feed, promise or signal listener coming back fails here.
