@@ -133,24 +133,99 @@ describe("tunnel frame codec", () => {
     expect(builder.empty).toBe(true);
   });
 
-  it("joins data a stream adds in a row into one frame, rewriting its head as its length needs more bytes", () => {
+  it("joins a stream's data into its open frame, rewriting its head as its length needs more bytes, also past other streams' frames", () => {
     const builder = new FrameBatchBuilder();
     const chunks = [100, 27, 1, 16_256, 3].map((n, i) => envelope(new Uint8Array(n).fill(i + 1)));
     builder.add({ kind: "headers", streamId: 1, headers: [["a", "b"]] });
     // Bodies of 105, 137 (the length crosses 127: a head one byte longer), 143, 16,404 (crosses 16,383), 16,412.
     for (const chunk of chunks) builder.data(1, chunk);
     builder.data(3, chunks[0] as Uint8Array);
+    builder.add({ kind: "ping", streamId: 0, payload: 7 });
+    // Stream 1's frame is not the last: stream 3's frame and the ping move up to make room.
     builder.data(1, chunks[1] as Uint8Array);
     const expected: Frame[] = [
       { kind: "headers", streamId: 1, headers: [["a", "b"]] },
-      { kind: "data", streamId: 1, chunks },
+      { kind: "data", streamId: 1, chunks: [...chunks, chunks[1] as Uint8Array] },
       { kind: "data", streamId: 3, chunks: [chunks[0] as Uint8Array] },
-      { kind: "data", streamId: 1, chunks: [chunks[1] as Uint8Array] },
+      { kind: "ping", streamId: 0, payload: 7 },
     ];
     const encoded = hex(encodeFrameBatch(expected));
     // Bytes are copied as they are added: the caller may reuse its buffers at once.
     for (const chunk of chunks) chunk.fill(0);
     expect(hex(builder.take())).toBe(encoded);
+  });
+
+  it("starts a new data frame after a control frame of the stream, past a kilobyte of later frames, and past 8 newer data frames", () => {
+    const builder = new FrameBatchBuilder();
+    const small = envelope(new Uint8Array(10));
+    const large = envelope(new Uint8Array(2000));
+    builder.data(1, small);
+    builder.add({ kind: "windowUpdate", streamId: 1, bytes: 100 });
+    builder.data(1, small); // after the stream's own control frame: a frame of its own
+    builder.data(3, small);
+    builder.data(5, large);
+    builder.data(3, small); // 2 KB of stream 5 would have to move: a new frame
+    for (let id = 7; id <= 23; id += 2) builder.data(id, small); // 9 newer frames: stream 3's is no longer open
+    builder.data(3, small);
+    const frames = decodeAll(builder.take()).map((f) => (f.kind === "data" ? `data ${f.streamId}` : `${f.kind} ${f.streamId}`));
+    expect(frames).toEqual([
+      "data 1",
+      "windowUpdate 1",
+      "data 1",
+      "data 3",
+      "data 5",
+      "data 3",
+      ...[7, 9, 11, 13, 15, 17, 19, 21, 23].map((id) => `data ${id}`),
+      "data 3",
+    ]);
+  });
+
+  it("keeps every stream's data in order and in place around its control frames, whatever the mix (seeded random batches)", () => {
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const builder = new FrameBatchBuilder();
+    for (let round = 0; round < 300; round++) {
+      // What each stream was sent, in order: its data bytes and its control frames.
+      const sent = new Map<number, string[]>();
+      const log = (id: number, item: string) => sent.set(id, [...(sent.get(id) ?? []), item]);
+      const adds = 1 + random(60);
+      for (let a = 0; a < adds; a++) {
+        const id = 1 + 2 * random(12);
+        if (random(6) === 0) {
+          builder.add({ kind: "windowUpdate", streamId: id, bytes: 1 + random(1000) });
+          log(id, "control");
+        } else {
+          const size = [0, 3, 120, 700, 20_000][random(5)] as number;
+          const bytes = envelope(new Uint8Array(size).map(() => random(256)));
+          builder.data(id, bytes);
+          log(id, hex(bytes));
+        }
+      }
+      const got = new Map<number, string[]>();
+      const batch = builder.take();
+      decodeFrameBatch(batch, {
+        data: (id, buf, start, end) =>
+          forEachEnvelope(buf, start, end, (_flags, from, to) =>
+            got.set(id, [...(got.get(id) ?? []), hex(envelope(buf.subarray(from, to)))]),
+          ),
+        control: (f) => got.set(f.streamId, [...(got.get(f.streamId) ?? []), "control"]),
+      });
+      expect(got).toEqual(sent);
+    }
+  });
+
+  it("hands out each batch as its own bytes: later frames never change a batch taken before", () => {
+    const builder = new FrameBatchBuilder();
+    builder.data(1, envelope(new Uint8Array(300).fill(1)));
+    const first = builder.take();
+    const copy = hex(first);
+    for (let i = 0; i < 50; i++) builder.data(1 + 2 * (i % 3), envelope(new Uint8Array(100).fill(2)));
+    builder.take();
+    builder.data(1, envelope(new Uint8Array(5)));
+    expect(hex(first)).toBe(copy);
   });
 
   it("writes exactly what the schema in proto/ describes", () => {

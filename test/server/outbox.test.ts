@@ -13,7 +13,7 @@ function framesOf(batch: Uint8Array): (ControlFrame | { kind: "data"; streamId: 
 }
 
 describe("Outbox", () => {
-  it("sends one turn's frames in order as one message, joining a stream's envelopes queued in a row, and counts the data", async () => {
+  it("sends one turn's frames as one message, a stream's envelopes of the turn in one data frame, and counts the data", async () => {
     const sent: Uint8Array[] = [];
     let flushes = 0;
     const outbox = new Outbox(
@@ -34,9 +34,8 @@ describe("Outbox", () => {
     expect(flushes).toBe(1);
     expect(framesOf(sent[0] as Uint8Array)).toEqual([
       { kind: "headers", streamId: 1, headers: [] },
-      { kind: "data", streamId: 1, bytes: 16 },
+      { kind: "data", streamId: 1, bytes: 24 },
       { kind: "data", streamId: 3, bytes: 8 },
-      { kind: "data", streamId: 1, bytes: 8 },
     ]);
     expect(outbox.pendingDataBytes).toBe(0);
     outbox.queueData(1, one);

@@ -61,34 +61,46 @@ function writeFrameHead(out: Uint8Array, pos: number, kind: Frame["kind"], strea
 }
 
 const EMPTY = new Uint8Array(0);
+const MIN_CAPACITY = 256;
+
+/** How many of the latest `data` frames stay open to more data of their stream (a power of two: a ring). */
+const OPEN_FRAMES = 8;
+const RING = OPEN_FRAMES - 1;
+/** Most bytes moved to let an open frame that is not the last one grow: past it, the stream starts a new frame. */
+const MAX_MOVE = 1024;
 
 /**
  * Encodes a `FrameBatch` frame by frame, as a sender queues them: a frame's
  * bytes are written when it is added, so nothing is kept per frame or per
  * stream until the batch goes out (a fan-out adds one `data` frame for each
- * of thousands of streams every tick). `data` for the stream of the frame
- * just added joins that frame, so a stream sending many messages in a row
- * sends one frame.
+ * of thousands of streams every tick). `data` for a stream whose frame is
+ * among the last few joins that frame (PROTOCOL.md §1.4: envelopes ready
+ * together share one), also when other streams' frames came after it, as
+ * long as no more than a kilobyte has to move for it.
  */
 export class FrameBatchBuilder {
   private buf: Uint8Array = EMPTY;
   private pos = 0;
-  /** The last frame's stream when it is a `data` frame that more data may join; else -1. */
-  private dataStream = -1;
-  /** Where that frame's entry starts, and its body. */
-  private dataStart = 0;
-  private dataBody = 0;
-  /** Capacity of the next batch's buffer: about the size of the last ones (halving after a small one). */
-  private sizeHint = 256;
+  /**
+   * The open `data` frames, a ring from `openFirst`, oldest first: stream,
+   * where the frame's entry starts, its body's length.
+   */
+  private readonly openStream: number[] = new Array<number>(OPEN_FRAMES).fill(0);
+  private readonly openStart: number[] = new Array<number>(OPEN_FRAMES).fill(0);
+  private readonly openBody: number[] = new Array<number>(OPEN_FRAMES).fill(0);
+  private openFirst = 0;
+  private openCount = 0;
+  /** Capacity of the next batch's first buffer: a little over the last batch, halving after smaller ones. */
+  private sizeHint = MIN_CAPACITY;
 
   /** True when nothing was added since the last {@link take}. */
   get empty(): boolean {
     return this.pos === 0;
   }
 
-  /** Adds a control frame. */
+  /** Adds a control frame. Data of its stream that follows goes after it, in a new frame. */
   add(frame: ControlFrame): void {
-    this.dataStream = -1;
+    if (frame.streamId !== 0) this.close(this.openIndex(frame.streamId));
     const body = bodySize(frame);
     this.reserve(frameHeadSize(frame.streamId, body) + body);
     this.pos = writeBody(this.buf, writeFrameHead(this.buf, this.pos, frame.kind, frame.streamId, body), frame);
@@ -96,15 +108,19 @@ export class FrameBatchBuilder {
 
   /** Adds `bytes` (whole envelopes) as `data` of `streamId`: copied now, so the caller may reuse them. */
   data(streamId: number, bytes: Uint8Array): void {
-    if (streamId === this.dataStream) {
-      this.extendData(bytes);
-      return;
-    }
+    const i = this.openIndex(streamId);
+    if (i >= 0 && this.join(i, bytes)) return;
+    this.close(i);
     const head = frameHeadSize(streamId, bytes.length);
     this.reserve(head + bytes.length);
-    this.dataStream = streamId;
-    this.dataStart = this.pos;
-    this.dataBody = bytes.length;
+    if (this.openCount === OPEN_FRAMES) {
+      this.openFirst = (this.openFirst + 1) & RING;
+      this.openCount--;
+    }
+    const n = (this.openFirst + this.openCount++) & RING;
+    this.openStream[n] = streamId;
+    this.openStart[n] = this.pos;
+    this.openBody[n] = bytes.length;
     const pos = writeFrameHead(this.buf, this.pos, "data", streamId, bytes.length);
     this.buf.set(bytes, pos);
     this.pos = pos + bytes.length;
@@ -113,35 +129,76 @@ export class FrameBatchBuilder {
   /** The batch so far, as one message; the builder starts a new one. */
   take(): Uint8Array {
     const { buf, pos } = this;
-    this.sizeHint = Math.max(pos, this.sizeHint >> 1);
+    this.sizeHint = Math.max(MIN_CAPACITY, pos + (pos >> 3), this.sizeHint >> 1);
     this.buf = EMPTY;
     this.pos = 0;
-    this.dataStream = -1;
-    // A batch far smaller than its buffer is copied out, so the buffer's spare room is not kept while it is sent.
-    return pos * 2 < buf.length ? buf.slice(0, pos) : buf.subarray(0, pos);
+    this.openFirst = 0;
+    this.openCount = 0;
+    // A batch well under its buffer is copied out: a socket's queue counts the batch's bytes, and must not
+    // keep much more memory than that alive while it is sent.
+    return pos < buf.length * 0.75 ? buf.slice(0, pos) : buf.subarray(0, pos);
   }
 
-  /** Adds `bytes` to the open `data` frame: its head is rewritten for the new length, the body moved if the head grew. */
-  private extendData(bytes: Uint8Array): void {
-    const { dataStream, dataStart } = this;
-    const oldHead = frameHeadSize(dataStream, this.dataBody);
-    const body = this.dataBody + bytes.length;
-    const head = frameHeadSize(dataStream, body);
-    this.reserve(head - oldHead + bytes.length);
+  /** The place in the ring of `streamId`'s open frame, or -1. The latest frames are the likeliest: searched from the newest. */
+  private openIndex(streamId: number): number {
+    for (let k = this.openCount - 1; k >= 0; k--) {
+      const i = (this.openFirst + k) & RING;
+      if (this.openStream[i] === streamId) return i;
+    }
+    return -1;
+  }
+
+  /** Ends the open frame at ring place `i` (none when -1): later data of its stream starts a new frame. */
+  private close(i: number): void {
+    if (i < 0) return;
+    // The newer frames move down one place.
+    const last = (this.openFirst + this.openCount - 1) & RING;
+    for (let j = i; j !== last; j = (j + 1) & RING) {
+      const next = (j + 1) & RING;
+      this.openStream[j] = this.openStream[next] as number;
+      this.openStart[j] = this.openStart[next] as number;
+      this.openBody[j] = this.openBody[next] as number;
+    }
+    this.openCount--;
+  }
+
+  /**
+   * Adds `bytes` to the open frame at ring place `i`: what follows the frame moves up, the
+   * frame's head is rewritten for its new length (its body moves too when
+   * the head grew). False, and nothing done, when more than
+   * {@link MAX_MOVE} bytes would move.
+   */
+  private join(i: number, bytes: Uint8Array): boolean {
+    const streamId = this.openStream[i] as number;
+    const start = this.openStart[i] as number;
+    const oldBody = this.openBody[i] as number;
+    const oldHead = frameHeadSize(streamId, oldBody);
+    const end = start + oldHead + oldBody;
+    if (this.pos - end > MAX_MOVE) return false;
+    const body = oldBody + bytes.length;
+    const head = frameHeadSize(streamId, body);
+    const grow = head - oldHead + bytes.length;
+    this.reserve(grow);
     const buf = this.buf;
-    if (head !== oldHead) buf.copyWithin(dataStart + head, dataStart + oldHead, this.pos);
-    writeFrameHead(buf, dataStart, "data", dataStream, body);
-    this.pos += head - oldHead;
-    buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-    this.dataBody = body;
+    if (end < this.pos) buf.copyWithin(end + grow, end, this.pos);
+    if (head !== oldHead) buf.copyWithin(start + head, start + oldHead, end);
+    writeFrameHead(buf, start, "data", streamId, body);
+    buf.set(bytes, start + head + oldBody);
+    this.pos += grow;
+    this.openBody[i] = body;
+    const last = (this.openFirst + this.openCount - 1) & RING;
+    for (let j = i; j !== last;) {
+      j = (j + 1) & RING;
+      this.openStart[j] = (this.openStart[j] as number) + grow;
+    }
+    return true;
   }
 
   /** Makes room for `bytes` more. */
   private reserve(bytes: number): void {
     const need = this.pos + bytes;
     if (need <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(need, this.buf.length * 2, this.sizeHint, 256));
+    const grown = new Uint8Array(Math.max(need, Math.ceil(this.buf.length * 1.5), this.sizeHint));
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
   }

@@ -12,11 +12,12 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Bytes a non-negative integer below 2^53 takes as a protobuf varint. */
 export function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  let size = 5;
+  for (value = Math.floor(value / 0x800000000); value >= 1; value = Math.floor(value / 128)) size++;
   return size;
 }
 

@@ -6,7 +6,8 @@ import { type ControlFrame, FrameBatchBuilder } from "../../codec/tunnel/index.j
  * message after the turn (PROTOCOL.md §1.2): a browser pays per message,
  * so batching is where throughput comes from. Frames are encoded as they are
  * queued, so a fan-out keeps nothing per stream between its envelope and
- * the message; envelopes a stream queues in a row share one `data` frame.
+ * the message; a stream's envelopes of one turn share one `data` frame
+ * (within the limits of {@link FrameBatchBuilder}).
  */
 export class Outbox {
   private dataBytes = 0;

@@ -16,7 +16,7 @@ export interface StreamHost {
   /** Absolute base URL for request URLs, e.g. `http://127.0.0.1:8080`. */
   readonly baseUrl: string;
   queue(frame: ControlFrame): void;
-  /** Queues whole envelopes (copied at once); those a stream queues in a row share a `data` frame. */
+  /** Queues whole envelopes (copied at once); a stream's envelopes of one turn share a `data` frame. */
   queueData(streamId: number, envelopes: Uint8Array): void;
   /** The stream has ended (or was cancelled): frames for its id are ignored from now on. */
   removeStream(streamId: number): void;
