@@ -20,7 +20,7 @@ export {
   REPORT_CITY_HEADER,
   type WeatherServiceConfig,
 } from "./weather/weather-service.js";
-export { notify, type Replay, type SourceListener, type SourceReading, type WeatherSource } from "./weather/weather-source.js";
+export type { Replay, SourceReading, WeatherSource } from "./weather/weather-source.js";
 export { createSimulatedSource, type SimulatedSourceOptions } from "./weather/simulated-source.js";
 export {
   CLOSE_CODE,

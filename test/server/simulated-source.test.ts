@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { WeatherResponseSchema } from "../../src/gen/weather_pb.js";
 import { createSimulatedSource } from "../../src/server/weather/simulated-source.js";
-import type { SourceReading } from "../../src/server/weather/weather-source.js";
+import { followWithObject, type SourceReading, type WeatherSource } from "../../src/server/weather/weather-source.js";
 import { CITIES, readingAt } from "../../src/simulation/index.js";
 import { rejection } from "../helpers/assertions.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
@@ -29,8 +29,22 @@ describe("simulated weather source", () => {
     const a: SourceReading[] = [];
     const b: SourceReading[] = [];
     source.follow("NYC", (r) => a.push(r));
-    // A listener may also be an object whose onReading is called (as the push subscriptions are).
-    source.follow("NYC", { onReading: (r) => b.push(r) });
+    // A follower object's onReading is called as a method (push subscriptions follow with themselves), by the
+    // source itself: its `follow` (which takes functions) is not used for it.
+    class Collector {
+      readonly got = b;
+      onReading(reading: SourceReading): void {
+        this.got.push(reading);
+      }
+    }
+    const noFollow = Object.create(source, {
+      follow: {
+        value: () => {
+          throw new Error("followed through follow");
+        },
+      },
+    }) as WeatherSource;
+    followWithObject(noFollow, "NYC", new Collector());
     clock.advance(TICK_MS);
     clock.jump(2 * TICK_MS); // the event loop was busy: two more ticks are due when the timer runs
     clock.advance(TICK_MS);

@@ -6,6 +6,7 @@ import { GetWeatherRequestSchema, type WeatherResponse } from "../../src/gen/wea
 import type { PushSink } from "../../src/server/call/direct-call.js";
 import { REPLAY_PAGE_READINGS } from "../../src/server/weather/push-subscription.js";
 import { createSimulatedSource } from "../../src/server/weather/simulated-source.js";
+import type { WeatherSource } from "../../src/server/weather/weather-source.js";
 import { createWeatherPushImpl } from "../../src/server/weather/weather-service.js";
 import { createFakeClock } from "../helpers/fake-clock.js";
 
@@ -33,10 +34,11 @@ function context(header: Record<string, string> = {}): HandlerContext {
   return { requestHeader: new Headers(header), responseHeader } as unknown as HandlerContext;
 }
 
-function setup(options: { maxQueuedReadings?: number; historyWindowMs?: number } = {}) {
+function setup(options: { maxQueuedReadings?: number; historyWindowMs?: number; wrap?: (source: WeatherSource) => WeatherSource } = {}) {
   const clock = createFakeClock(START_MS + 10);
   const historyWindowMs = options.historyWindowMs ?? 60_000;
-  const source = createSimulatedSource({ tickMs: TICK_MS, historyWindowMs, clock });
+  const simulated = createSimulatedSource({ tickMs: TICK_MS, historyWindowMs, clock });
+  const source = options.wrap?.(simulated) ?? simulated;
   const shutdown = new AbortController();
   const push = createWeatherPushImpl({
     source,
@@ -61,6 +63,34 @@ describe("SubscribeWeather in push form", () => {
     await settle();
     clock.advance(3 * TICK_MS);
     expect(sink.sent).toEqual([0, 1, 2, 3].map(tickStamp));
+  });
+
+  it("follows a source of the app's own through its follow, with a function, and unfollows it when stopped", async () => {
+    // A wrapper over the package's source, as an app might write to count followers: its own follow is used.
+    let following = 0;
+    const { clock, subscribe } = setup({
+      wrap: (inner) => ({
+        ...inner,
+        follow(city, listener) {
+          if (typeof listener !== "function") throw new TypeError("the contract's listener is a function");
+          following++;
+          const unfollow = inner.follow(city, listener);
+          return () => {
+            following--;
+            unfollow();
+          };
+        },
+      }),
+    });
+    const sink = new RecordingSink();
+    const stream = subscribe(sink);
+    await settle();
+    expect(following).toBe(1);
+    clock.advance(2 * TICK_MS);
+    stream.stop();
+    expect(following).toBe(0);
+    clock.advance(2 * TICK_MS);
+    expect(sink.sent).toEqual([0, 1, 2].map(tickStamp));
   });
 
   it("holds readings while paused and sends them, in order and once, on resume", async () => {

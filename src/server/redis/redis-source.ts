@@ -6,7 +6,14 @@ import { type Clock, sleep, systemClock } from "../../clock.js";
 import { type WeatherResponse, WeatherResponseSchema } from "../../gen/weather_pb.js";
 import { CITIES, type City } from "../../simulation/cities.js";
 import { readingAt, tickAt } from "../../simulation/weather-model.js";
-import { notify, type Replay, type SourceListener, type SourceReading, type WeatherSource } from "../weather/weather-source.js";
+import {
+  notify,
+  type Replay,
+  type SourceListener,
+  type SourceReading,
+  type WeatherSource,
+  withFollowObject,
+} from "../weather/weather-source.js";
 
 /** Options of {@link createRedisWeatherSource}. */
 export interface RedisWeatherSourceOptions {
@@ -196,6 +203,12 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
     readonly listeners: Set<SourceListener>;
   }
 
+  function followCity(cityCode: string, listener: SourceListener): () => void {
+    const follower = followerOf(requireCity(cityCode));
+    follower.listeners.add(listener);
+    return () => follower.listeners.delete(listener);
+  }
+
   function followerOf(city: City): Follower {
     let follower = followers.get(city);
     if (follower !== undefined) return follower;
@@ -325,7 +338,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
 
   schedule();
 
-  return {
+  const source: RedisWeatherSource = {
     instanceId,
     get ticking() {
       return holdsLease;
@@ -333,11 +346,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
     commands,
     newest,
     replay,
-    follow(cityCode, listener) {
-      const follower = followerOf(requireCity(cityCode));
-      follower.listeners.add(listener);
-      return () => follower.listeners.delete(listener);
-    },
+    follow: followCity,
     append,
     health() {
       if (client.isReady) return { ok: true, detail: "redis: ok" };
@@ -355,6 +364,7 @@ export async function createRedisWeatherSource(options: RedisWeatherSourceOption
       client.destroy();
     },
   };
+  return withFollowObject(source, followCity);
 }
 
 async function connectOrFail(client: Client, url: string, timeoutMs: number): Promise<void> {

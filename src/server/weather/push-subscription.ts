@@ -2,7 +2,7 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { RESUME_STATUS_HEADER } from "../../codec/resume.js";
 import type { GetWeatherRequest } from "../../gen/weather_pb.js";
 import type { PushSink, PushStream } from "../call/direct-call.js";
-import type { SourceReading, WeatherSource } from "./weather-source.js";
+import { followWithObject, type SourceReading, type WeatherSource } from "./weather-source.js";
 
 /** What every push subscription of one service shares. */
 export interface PushContext {
@@ -31,9 +31,9 @@ export const REPLAY_PAGE_READINGS = 1024;
  * which they are dropped and read from history instead; a replay's own
  * readings never count against that bound.
  *
- * Per subscriber it holds this object (the source's follower itself, no
- * closure) and the source's unfollow function; the page and the queue exist
- * only while readings wait.
+ * Per subscriber it holds this object (the follower itself, with the
+ * package's sources) and the source's unfollow function; the page and the
+ * queue exist only while readings wait.
  */
 export class PushSubscription implements PushStream {
   private readonly cityCode: string;
@@ -63,7 +63,7 @@ export class PushSubscription implements PushStream {
     this.cityCode = req.cityCode;
     this.extended = req.extended;
     // Follows before it joins `open`: an unknown city throws here, leaving nothing behind.
-    this.unfollow = shared.source.follow(req.cityCode, this);
+    this.unfollow = followWithObject(shared.source, req.cityCode, this);
     shared.open.add(this);
   }
 

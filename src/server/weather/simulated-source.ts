@@ -3,7 +3,7 @@ import type { Clock } from "../../clock.js";
 import type { WeatherResponse } from "../../gen/weather_pb.js";
 import { CITIES, type City } from "../../simulation/cities.js";
 import { readingAt, tickAt } from "../../simulation/weather-model.js";
-import { notify, type Replay, type SourceListener, type SourceReading, type WeatherSource } from "./weather-source.js";
+import { notify, type Replay, type SourceListener, type SourceReading, type WeatherSource, withFollowObject } from "./weather-source.js";
 
 /** Options of {@link createSimulatedSource}. */
 export interface SimulatedSourceOptions {
@@ -96,6 +96,17 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
     state.deliveredTick = current;
   }
 
+  function followCity(cityCode: string, listener: SourceListener): () => void {
+    const state = stateOf(cityCode);
+    if (state.listeners.size === 0) state.deliveredTick = tickAt(clock.now(), tickMs);
+    state.listeners.add(listener);
+    arm();
+    return () => {
+      if (!state.listeners.delete(listener)) return;
+      if (state.listeners.size === 0) disarmWhenUnfollowed();
+    };
+  }
+
   // ---- one timer for every followed city
 
   function arm(): void {
@@ -127,7 +138,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
     arm();
   }
 
-  return {
+  const source: WeatherSource = {
     newest(cityCode) {
       const state = stateOf(cityCode);
       const tickNow = tickReading(state, tickAt(clock.now(), tickMs));
@@ -157,16 +168,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
       return { readings, gap: firstAfter < oldest };
     },
 
-    follow(cityCode, listener) {
-      const state = stateOf(cityCode);
-      if (state.listeners.size === 0) state.deliveredTick = tickAt(clock.now(), tickMs);
-      state.listeners.add(listener);
-      arm();
-      return () => {
-        if (!state.listeners.delete(listener)) return;
-        if (state.listeners.size === 0) disarmWhenUnfollowed();
-      };
-    },
+    follow: followCity,
 
     // eslint-disable-next-line @typescript-eslint/require-await -- async so that a thrown ConnectError becomes a rejection
     async append(cityCode, readings: readonly WeatherResponse[]) {
@@ -215,6 +217,7 @@ export function createSimulatedSource(options: SimulatedSourceOptions): WeatherS
       return Promise.resolve();
     },
   };
+  return withFollowObject(source, followCity);
 }
 
 function requireCity(code: string): City {

@@ -15,18 +15,45 @@ export interface SourceReading {
   readonly extended: WeatherResponse;
 }
 
-/**
- * What {@link WeatherSource.follow} calls with each reading: a function, or
- * an object whose `onReading` is called. A fan-out walks every follower of a
- * city each tick, and an object reached directly is one object fewer to load
- * per follower than a closure over it (the closure and its context).
- */
-export type SourceListener = ((reading: SourceReading) => void) | { onReading(reading: SourceReading): void };
+/** A follower as an object whose `onReading` is called (as a method) with each reading. */
+export interface SourceFollower {
+  onReading(reading: SourceReading): void;
+}
+
+/** A follower in either form, as the package's sources keep them. */
+export type SourceListener = ((reading: SourceReading) => void) | SourceFollower;
 
 /** Hands `reading` to `listener`, whichever form it has. */
 export function notify(listener: SourceListener, reading: SourceReading): void {
   if (typeof listener === "function") listener(reading);
   else listener.onReading(reading);
+}
+
+/**
+ * The sources of this package also follow a city with a follower object
+ * (`follow` with an object where the contract has a function), under this
+ * key. A fan-out walks every follower of a city each tick, and an object
+ * reached directly is one object fewer to load per follower than a closure
+ * over it (the closure and its context): push subscriptions follow with
+ * themselves where a source has it. The property is not enumerable, so a
+ * wrapper made as `{ ...source, follow }` does not carry it over and is
+ * followed through its own `follow`.
+ */
+const FOLLOW_OBJECT = Symbol("weather-sdk.followObject");
+
+type FollowObject = (cityCode: string, follower: SourceFollower) => () => void;
+
+/** Gives `source` the follower-object form of its `follow` (see {@link followWithObject}); returns it. */
+export function withFollowObject<S extends WeatherSource>(source: S, follow: FollowObject): S {
+  Object.defineProperty(source, FOLLOW_OBJECT, { value: follow, enumerable: false });
+  return source;
+}
+
+/** Follows `cityCode` with `follower` itself where `source` takes an object, else through its `follow` with a closure. */
+export function followWithObject(source: WeatherSource, cityCode: string, follower: SourceFollower): () => void {
+  const byObject = (source as { [FOLLOW_OBJECT]?: FollowObject })[FOLLOW_OBJECT];
+  if (byObject !== undefined) return byObject(cityCode, follower);
+  return source.follow(cityCode, (reading) => follower.onReading(reading));
 }
 
 /** What {@link WeatherSource.replay} found after a cursor. */
@@ -62,13 +89,13 @@ export interface WeatherSource {
    */
   replay(cityCode: string, cursor: bigint, limit?: number): Promise<Replay>;
   /**
-   * Hands `listener` ({@link notify}) every reading of `cityCode` that arrives from now on,
+   * Calls `listener` with every reading of `cityCode` that arrives from now on,
    * once each and in order, until the returned function is called. A source
    * reads each city once however many listeners follow it. A reading that
    * arrived while a caller was replaying can reach it twice (once in the
    * replay, once here): callers drop what is not after their cursor.
    */
-  follow(cityCode: string, listener: SourceListener): () => void;
+  follow(cityCode: string, listener: (reading: SourceReading) => void): () => void;
   /**
    * Appends readings reported for `cityCode`, in order; each must be after
    * the city's newest reading (`FailedPrecondition` otherwise) and not in the
