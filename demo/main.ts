@@ -306,7 +306,7 @@ function render(): void {
 function carriage(): string {
   const open = [...feeds.values()].flatMap((f) => (f.state?.kind === "open" ? [f.state.transport] : []));
   const n = open.length;
-  if (n === 0) return feeds.size === 0 ? "" : `${feeds.size} subscriptions, none open right now.`;
+  if (n === 0) return feeds.size === 0 ? "" : `${feeds.size} subscription${feeds.size === 1 ? "" : "s"}, none open right now.`;
   const plural = n === 1 ? "" : "s";
   const overWebSocket = open.filter((t) => t === "websocket").length;
   const overHttp = n - overWebSocket;

@@ -51,6 +51,8 @@ let child;
 let downUntil = 0;
 let restartTimer;
 let stopping = false;
+/** The server process being stopped on purpose ("server down", shutdown): its exit is no crash. */
+let stoppedOnPurpose;
 
 function startServer() {
   return new Promise((resolve, reject) => {
@@ -59,10 +61,12 @@ function startServer() {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
     child = started;
+    let listened = false;
     started.once("message", ({ url }) => {
       const address = new URL(url);
       upstreamPort = Number(address.port);
       upstream = { host: address.hostname, port: upstreamPort };
+      listened = true;
       resolve();
     });
     started.once("exit", (code, signal) => {
@@ -70,14 +74,35 @@ function startServer() {
         child = undefined;
         upstream = undefined;
       }
-      reject(new Error(`the reference server exited (${code ?? signal}) before it listened`));
+      if (!listened) {
+        reject(new Error(`the reference server exited (${code ?? signal}) before it listened`));
+        return;
+      }
+      if (stopping || stoppedOnPurpose === started) return;
+      // Killed or crashed from outside: say so, and bring it back as "server down" does (the page resumes).
+      console.error(`the reference server exited (${signal ?? `code ${code}`}); starting it again in 1 s`);
+      clearTimeout(restartTimer);
+      restartTimer = setTimeout(restartServer, 1000);
     });
   });
+}
+
+/** Starts the server again after it went down, and says so with its new PID. */
+function restartServer() {
+  if (stopping) return;
+  startServer().then(
+    () => {
+      downUntil = 0;
+      console.log(`reference server started again: pid ${child?.pid} on port ${upstreamPort}`);
+    },
+    (e) => console.error(`could not restart the reference server: ${e.message}`),
+  );
 }
 
 function stopServer() {
   const running = child;
   if (running === undefined) return Promise.resolve();
+  stoppedOnPurpose = running;
   upstream = undefined;
   return new Promise((resolve) => {
     running.once("exit", () => resolve());
@@ -90,13 +115,7 @@ async function takeServerDown(seconds) {
   downUntil = Date.now() + seconds * 1000;
   await stopServer();
   proxy.dropAll();
-  restartTimer = setTimeout(() => {
-    if (stopping) return;
-    startServer().then(
-      () => (downUntil = 0),
-      (e) => console.error(`could not restart the reference server: ${e.message}`),
-    );
-  }, seconds * 1000);
+  restartTimer = setTimeout(restartServer, seconds * 1000);
 }
 
 // ---- the fault proxy ----------------------------------------------------------------------------

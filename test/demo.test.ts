@@ -187,6 +187,18 @@ describe("npm run demo in Chromium", () => {
     await textOf("#badge", /^Live · /);
   });
 
+  it("the reference server killed from outside: the demo says so and starts it again, and the page resumes with nothing lost", async () => {
+    const before = await rows();
+    const restarts = [...demo.output().matchAll(/reference server started again: pid (\d+)/g)];
+    process.kill(Number(restarts.at(-1)?.[1] ?? demo.serverPid), "SIGKILL");
+    await textOf("#badge", /^Reconnecting · /);
+    await expect.poll(() => demo.output().match(/reference server started again: pid \d+/g)?.length ?? 0, WAIT).toBe(restarts.length + 1);
+    expect(demo.output()).toMatch(/the reference server exited \(SIGKILL\); starting it again in 1 s/);
+    if (await page.isVisible("#retry")) await page.click("#retry");
+    await everyCity(before, 20, { reconnectsAbove: true });
+    await textOf("#badge", /^Live · /);
+  });
+
   it("a unary call with the server unreachable says what each transport did", async () => {
     const dead = await browser.newPage();
     // Port 9 (discard) is closed here: every transport fails to open. No cities, so the call alone tries them.
