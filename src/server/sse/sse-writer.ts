@@ -63,6 +63,16 @@ function runDueFlushes(): void {
   spareFlushes = due;
 }
 
+/**
+ * Runs the flushes after the other work queued for after this turn, such as
+ * the tunnel's batches: an SSE flush of a fan-out is a write per response
+ * (thousands of system calls over HTTP/1.1), and a batch for thousands of
+ * WebSocket subscribers should not wait behind it.
+ */
+function runDueFlushesLast(): void {
+  afterTurn(runDueFlushes);
+}
+
 /** Creates the writer and starts its keepalive timer (stopped by `end` or a disconnect). */
 export function createSseWriter(out: SseOutput, options: SseWriterOptions): SseWriter {
   return new ResponseWriter(out, options);
@@ -190,7 +200,7 @@ class ResponseWriter implements SseWriter {
   private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    if (dueFlushes.length === 0) afterTurn(runDueFlushes);
+    if (dueFlushes.length === 0) afterTurn(runDueFlushesLast);
     dueFlushes.push(this);
   }
 
