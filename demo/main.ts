@@ -298,7 +298,7 @@ function render(): void {
     feeds.size === 0
       ? "Add a city to start counting."
       : lost === 0 && duplicates === 0
-        ? `Every tick arrived once: 0 lost, 0 duplicated across ${feeds.size} subscriptions, checked by the page against the server's tick grid.`
+        ? `Every tick arrived once: 0 lost, 0 duplicated across ${feeds.size} subscription${feeds.size === 1 ? "" : "s"}, checked by the page against the server's tick grid.`
         : `${lost} lost, ${duplicates} duplicated${missedReported ? " — the server said it could not replay everything (recovered: false)" : ""}.`;
   el("carriage", HTMLElement).textContent = carriage();
 }
