@@ -40,8 +40,9 @@ export interface SseWriter {
 const flushNowChars = 64 * 1024;
 
 /**
- * The writers due to flush after this turn: one `setImmediate` runs them
- * all, where a fan-out would otherwise schedule one per subscriber and tick.
+ * The writers due to flush after this turn: one callback after the turn
+ * ({@link runDueFlushesLast}) runs them all, where a fan-out would otherwise
+ * schedule one per subscriber and tick.
  */
 let dueFlushes: ResponseWriter[] = [];
 let spareFlushes: ResponseWriter[] = [];
@@ -181,7 +182,7 @@ class ResponseWriter implements SseWriter {
     this.timer = undefined;
     if (this.closed) return;
     if (!this.wroteSinceKeepalive) {
-      this.open();
+      // flush opens the response first when it is not yet (the retry hint goes ahead of the comment).
       this.write(encodeSseComment("keepalive"));
       this.flush();
     }
